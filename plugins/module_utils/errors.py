@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.cloudsso contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""One exception type for every remote failure, and the words that explain it to a user."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class AlibabaCloudError(Exception):
+    """A failed call to a remote API.
+
+    `status` is the HTTP status (None when no answer came back), `code` the service's error code,
+    `request_id` the service's RequestId. `request_sent` tells the retry logic whether the request may
+    have reached the server: False only when the connection failed before anything was sent.
+    """
+
+    def __init__(self, message, code=None, status=None, request_id=None, action=None, endpoint=None,
+                 recommend=None, request_sent=True, retry_after=None, attempts=1):
+        super(AlibabaCloudError, self).__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.action = action
+        self.endpoint = endpoint
+        self.recommend = recommend
+        self.request_sent = request_sent
+        self.retry_after = retry_after
+        self.attempts = attempts
+
+    @property
+    def is_throttling(self):
+        return bool(self.code and self.code.startswith("Throttling")) or self.status == 429
+
+    @property
+    def is_connection_error(self):
+        return self.status is None and self.code in (CONNECTION_FAILED, TIMEOUT)
+
+    def to_dict(self):
+        """What a module returns under `error`: never a secret, only what the service said."""
+        return dict((k, v) for k, v in (
+            ("code", self.code), ("message", self.message), ("http_status", self.status),
+            ("request_id", self.request_id), ("action", self.action), ("attempts", self.attempts),
+        ) if v is not None)
+
+
+class CredentialError(AlibabaCloudError):
+    """No usable credentials, or a credential source failed."""
+
+    def __init__(self, message, **kwargs):
+        kwargs.setdefault("code", "CredentialError")
+        kwargs.setdefault("request_sent", False)
+        super(CredentialError, self).__init__(message, **kwargs)
+
+
+# Codes for failures that happen below the API (the client makes these up; the service never sends them).
+CONNECTION_FAILED = "ConnectionFailed"
+TIMEOUT = "Timeout"
+TLS_ERROR = "TLSError"
+INVALID_ENDPOINT = "InvalidEndpoint"
+
+# RAM action names by product, so a permission error can name the action to allow.
+RAM_PREFIX = {"cloudsso": "cloudsso", "actiontrail": "actiontrail", "sts": "sts", "eiam": "eiam"}
+
+
+def ram_action(product, action):
+    return "%s:%s" % (RAM_PREFIX.get(product, product), action)
+
+
+def explain(error, product=None):
+    """A sentence or two that names the problem and the way out. Built only from the error's
+    code, action and the service's message, which never holds a secret."""
+    code = error.code or ""
+    action = error.action or "the request"
+    where = " at %s" % error.endpoint if error.endpoint else ""
+    if isinstance(error, CredentialError):
+        return "No usable Alibaba Cloud credentials: %s" % error.message
+    if code == CONNECTION_FAILED:
+        return ("Cannot reach the endpoint%s for %s: %s. Check region, endpoint_url and the network "
+                "(proxy, firewall, DNS)." % (where, action, error.message))
+    if code == TLS_ERROR:
+        return "TLS to the endpoint%s failed for %s: %s" % (where, action, error.message)
+    if code == INVALID_ENDPOINT:
+        return "The endpoint URL for %s is not usable: %s" % (action, error.message)
+    if code == TIMEOUT:
+        return ("%s timed out%s after %s attempt(s): %s. Raise `timeout` or check the endpoint."
+                % (action, where, error.attempts, error.message))
+    if code == "SignatureDoesNotMatch":
+        return ("%s was rejected with SignatureDoesNotMatch: the access key secret does not belong to the access "
+                "key ID (or the request was altered by a proxy). Check access_key_secret." % action)
+    if code.startswith("InvalidAccessKeyId"):
+        return ("%s was rejected with %s: the access key ID is unknown or disabled. Check access_key_id and that "
+                "the key is active in the RAM console." % (action, code))
+    if code.startswith("InvalidSecurityToken") or code in ("MissingSecurityToken", "SecurityTokenExpired"):
+        return ("%s was rejected with %s: the STS security token is missing, expired or does not match the "
+                "access key. Get a fresh token (or let assume_role refresh it)." % (action, code))
+    if code.startswith("InvalidTimeStamp") or code in ("RequestTimeTooSkewed",):
+        return ("%s was rejected with %s: the clock of this machine differs from Alibaba Cloud's. Synchronize "
+                "the clock (NTP)." % (action, code))
+    if code in ("NoPermission", "Forbidden.RAM", "Forbidden", "Forbidden.NoPermission") or \
+            code.startswith("NoPermission") or code.startswith("Forbidden"):
+        needed = ram_action(product, error.action) if product and error.action else "the action"
+        return ("%s was denied (%s): the RAM identity lacks permission. Allow `%s` in its RAM policy. "
+                "Service message: %s" % (action, code, needed, error.message))
+    if code.startswith("EntityNotExists"):
+        return "%s failed with %s: %s" % (action, code, error.message)
+    if error.is_throttling:
+        return ("%s was still throttled (%s) after %s attempt(s). Lower the play's forks or raise max_retries."
+                % (action, code or error.status, error.attempts))
+    if code.startswith("MissingParameter") or code.startswith("InvalidParameter"):
+        return "%s rejected a parameter (%s): %s" % (action, code, error.message)
+    detail = "HTTP %s" % error.status if error.status else "no answer"
+    if error.status and error.status >= 500:
+        return ("%s failed on the server side (%s, %s) after %s attempt(s): %s"
+                % (action, code or "no code", detail, error.attempts, error.message))
+    return "%s failed (%s, %s): %s" % (action, code or "no code", detail, error.message)

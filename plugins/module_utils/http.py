@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.cloudsso contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one place that sends HTTP requests (over `requests`) and turns transport failures into
+AlibabaCloudError, telling apart "nothing was sent" (safe to retry) from "it may have arrived"."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import traceback
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
+    AlibabaCloudError,
+    CONNECTION_FAILED,
+    INVALID_ENDPOINT,
+    TIMEOUT,
+    TLS_ERROR,
+)
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    from requests import exceptions as rexc
+    from urllib3.exceptions import NewConnectionError
+    HAS_REQUESTS = True
+except ImportError:  # pragma: no cover - reported by the module through missing_required_lib
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+USER_AGENT = "alicloud.cloudsso-ansible/0.1.0"
+
+
+def new_session():
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    # Proxies and CA bundles from the environment still apply; urllib3 must never retry on its own.
+    return session
+
+
+def _was_sent(exc):
+    """False only when the connection failed before a byte of the request went out."""
+    if isinstance(exc, (rexc.ConnectTimeout, rexc.SSLError, rexc.ProxyError, rexc.InvalidURL, rexc.MissingSchema,
+                        rexc.InvalidSchema)):
+        return False
+    if isinstance(exc, rexc.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, NewConnectionError)
+    return True
+
+
+# A query string in an exception text: V2 (STS) requests carry SecurityToken and OIDCToken there.
+_QUERY_STRING = re.compile(r"\?[^\s'\"()]*")
+
+
+def _describe(exc):
+    # The exception text can hold the URL but never headers or bodies; keep only its last line, without
+    # the URL's query string.
+    text = _QUERY_STRING.sub("?<query omitted>", str(exc)).strip().splitlines()
+    return text[-1][:300] if text else type(exc).__name__
+
+
+def send(session, method, url, headers=None, data=None, timeout=30, validate_certs=True, action=None):
+    """Send one request; return the `requests.Response` whatever its status."""
+    try:
+        return session.request(method, url, headers=headers, data=data, timeout=timeout, verify=validate_certs,
+                               allow_redirects=False)
+    except (rexc.InvalidURL, rexc.MissingSchema, rexc.InvalidSchema) as exc:
+        raise AlibabaCloudError("invalid endpoint URL %s: %s" % (url.split("?")[0], _describe(exc)),
+                                code=INVALID_ENDPOINT, action=action, endpoint=url.split("?")[0],
+                                request_sent=False)
+    except rexc.SSLError as exc:
+        raise AlibabaCloudError("TLS handshake failed (%s); set validate_certs=false only for a test endpoint"
+                                % _describe(exc), code=TLS_ERROR, action=action,
+                                endpoint=url.split("?")[0], request_sent=False)
+    except rexc.Timeout as exc:
+        raise AlibabaCloudError("no answer within %s seconds (%s)" % (timeout, type(exc).__name__), code=TIMEOUT,
+                                action=action, endpoint=url.split("?")[0], request_sent=_was_sent(exc))
+    except rexc.RequestException as exc:
+        raise AlibabaCloudError(_describe(exc), code=CONNECTION_FAILED, action=action, endpoint=url.split("?")[0],
+                                request_sent=_was_sent(exc))

@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.cloudsso contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The module base every module of the collection uses: the shared options, the credential chain,
+clients per product, and failures turned into clear messages that never hold a secret."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import (
+    credentials_provider,
+    profile_region,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import (
+    is_valid_region,
+    scim_endpoint,
+    scim_endpoint_template,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.http import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    new_session,
+)
+
+REGION_ENV = ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID")
+
+
+def auth_argument_spec():
+    """The options of doc fragment alicloud.cloudsso.auth."""
+    return dict(
+        access_key_id=dict(type="str", aliases=["alicloud_access_key", "access_key"], no_log=False),
+        access_key_secret=dict(type="str", aliases=["alicloud_secret_key", "secret_key"], no_log=True),
+        security_token=dict(type="str", aliases=["alicloud_security_token"], no_log=True),
+        region=dict(type="str", aliases=["alicloud_region", "region_id"]),
+        profile=dict(type="str"),
+        shared_credentials_file=dict(type="path"),
+        assume_role=dict(type="dict", aliases=["alicloud_assume_role"], options=dict(
+            role_arn=dict(type="str", required=True),
+            session_name=dict(type="str", default="alicloud-cloudsso"),
+            duration_seconds=dict(type="int", default=3600),
+            external_id=dict(type="str", no_log=False),
+            policy=dict(type="str"),
+        )),
+        ecs_role_name=dict(type="str"),
+        endpoint_url=dict(type="str"),
+        use_vpc_endpoint=dict(type="bool"),
+        validate_certs=dict(type="bool", default=True),
+        timeout=dict(type="int", default=30),
+        max_retries=dict(type="int", default=5),
+    )
+
+
+class AlibabaCloudModule(object):
+    """Wraps AnsibleModule the way amazon.aws's AnsibleAWSModule does.
+
+    `product` is the module's main API (its endpoint is `endpoint_url`); `client()` builds clients for
+    it and for other products, sharing one HTTP session and one credential provider.
+    """
+
+    def __init__(self, argument_spec=None, product="cloudsso", **kwargs):
+        spec = auth_argument_spec()
+        spec.update(argument_spec or {})
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.product = product
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        self._validate_common()
+        self._session = new_session()
+        self._provider = None
+        self._clients = {}
+
+    # --- Ansible passthrough -------------------------------------------------------------------------
+    def fail_json(self, **kwargs):
+        self.module.fail_json(**kwargs)
+
+    def exit_json(self, **kwargs):
+        if self._clients:
+            kwargs.setdefault("api_calls", self.api_calls)
+        self.module.exit_json(**kwargs)
+
+    def warn(self, message):
+        self.module.warn(message)
+
+    def register_secret(self, value):
+        """Mask `value` in everything the module returns, warnings and errors included."""
+        if value:
+            self.module.no_log_values.add(value)
+
+    # --- options -------------------------------------------------------------------------------------
+    def _validate_common(self):
+        p = self.params
+        if p["timeout"] is not None and p["timeout"] <= 0:
+            self.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
+        if p["max_retries"] is not None and p["max_retries"] < 0:
+            self.fail_json(msg="max_retries must be 0 or more, got %s" % p["max_retries"])
+        if bool(p["access_key_id"]) != bool(p["access_key_secret"]):
+            self.fail_json(msg="access_key_id and access_key_secret must be given together")
+        if p["security_token"] and not p["access_key_id"]:
+            self.fail_json(msg="security_token needs access_key_id and access_key_secret")
+        role = p["assume_role"]
+        if role and not 900 <= role["duration_seconds"] <= 43200:
+            self.fail_json(msg="assume_role.duration_seconds must be between 900 and 43200, got %s"
+                           % role["duration_seconds"])
+
+    @property
+    def region(self):
+        """The region from the option, the environment or the CLI profile; fails when none is found."""
+        region = self.params.get("region")
+        if not region:
+            region = next((os.environ[name] for name in REGION_ENV if os.environ.get(name)), None)
+        if not region:
+            try:
+                region = profile_region(self.params)
+            except AlibabaCloudError as error:
+                self.fail_from(error)
+        if not region:
+            self.fail_json(msg="region is required: set the region option, ALIBABA_CLOUD_REGION, or region_id in "
+                               "the aliyun CLI profile")
+        if not is_valid_region(region):
+            self.fail_json(msg="region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)" % region)
+        return region
+
+    def scim_endpoint(self, override=None):
+        """The SCIM base URL; the region is needed only when the URL template names it."""
+        template = scim_endpoint_template(override)
+        return scim_endpoint(self.region if "{region}" in template else None, template)
+
+    # --- clients -------------------------------------------------------------------------------------
+    @property
+    def session(self):
+        """The HTTP session every call of this run shares."""
+        return self._session
+
+    @property
+    def credentials(self):
+        if self._provider is None:
+            self._provider = credentials_provider(self.params, register_secret=self.register_secret,
+                                                  session=self._session)
+        return self._provider
+
+    def client(self, product=None, region=None, endpoint_url=None):
+        """An RpcClient for `product` (default: the module's) in `region` (default: the module's).
+        The module's `endpoint_url` applies to its own product only; other products use their
+        environment override or the public endpoint."""
+        product = product or self.product
+        region = region or self.region
+        if endpoint_url is None and product == self.product:
+            endpoint_url = self.params.get("endpoint_url")
+        key = (product, region, endpoint_url)
+        if key not in self._clients:
+            self._clients[key] = RpcClient(
+                product, region, credentials=self.credentials, endpoint_url=endpoint_url,
+                timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
+                max_retries=self.params["max_retries"], use_vpc=self.params.get("use_vpc_endpoint"),
+                session=self._session)
+        return self._clients[key]
+
+    @property
+    def api_calls(self):
+        """HTTP requests made to Alibaba Cloud APIs in this run, retries included."""
+        return sum(client.api_calls for client in self._clients.values())
+
+    def fail_on(self, problems):
+        """Fail with the first of `problems` (messages found while checking options), if any."""
+        if problems:
+            self.fail_json(msg=problems[0], changed=False)
+
+    # --- failures ------------------------------------------------------------------------------------
+    def fail_from(self, error, prefix=None, **result):
+        """fail_json with a message that names the problem; the error's details go under `error`."""
+        message = explain(error, product=self._product_of(error))
+        if prefix:
+            message = "%s: %s" % (prefix, message)
+        result.setdefault("error", error.to_dict())
+        if self._clients:
+            result.setdefault("api_calls", self.api_calls)
+        self.fail_json(msg=message, **result)
+
+    def _product_of(self, error):
+        for client in self._clients.values():
+            if error.endpoint and error.endpoint == client.endpoint:
+                return client.product
+        return self.product

@@ -1,0 +1,141 @@
+"""CloudSSO rules the collection relies on: two credentials, secret shown once, IDs, regions, expiry."""
+
+import pytest
+from alibabacloud_cloudsso20210515 import models as sso
+from alibabacloud_tea_openapi.exceptions import ClientException
+
+from tests.helpers.emulator import make_access_key
+
+
+def _create(c, did):
+    req = sso.CreateSCIMServerCredentialRequest(directory_id=did)
+    return c.create_scimserver_credential(req).body.scimserver_credential
+
+
+def _list(c, did):
+    return c.list_scimserver_credentials(sso.ListSCIMServerCredentialsRequest(directory_id=did)).body
+
+
+def test_two_credential_limit_names_existing_ids_and_frees_up_after_delete(world):
+    c, did = world.sso(), world.directory_id
+    first, second = _create(c, did), _create(c, did)
+    with pytest.raises(ClientException) as info:
+        _create(c, did)
+    assert info.value.code == "LimitExceeded.SCIMCredential"
+    assert first.credential_id in info.value.message and second.credential_id in info.value.message
+    assert _list(c, did).total_counts == 2
+    c.delete_scimserver_credential(sso.DeleteSCIMServerCredentialRequest(directory_id=did,
+                                                                          credential_id=first.credential_id))
+    third = _create(c, did)
+    assert {x.credential_id for x in _list(c, did).scimserver_credentials} == {second.credential_id,
+                                                                                third.credential_id}
+
+
+def test_secret_only_returned_by_create_and_unique(world):
+    c, did = world.sso(), world.directory_id
+    a, b = _create(c, did), _create(c, did)
+    assert a.credential_secret != b.credential_secret
+    raw_list = _list(c, did).to_map()
+    assert a.credential_secret not in str(raw_list) and "CredentialSecret" not in str(raw_list)
+    updated = c.update_scimserver_credential_status(sso.UpdateSCIMServerCredentialStatusRequest(
+        directory_id=did, credential_id=a.credential_id, new_status="Disabled")).body.to_map()
+    assert "CredentialSecret" not in str(updated)
+    state = world.control.state()
+    assert a.credential_secret not in str(state)
+    assert a.credential_secret in world.control.secrets()  # the leak-scan list has it
+
+
+def test_secret_never_in_events_or_logs(world):
+    c, did = world.sso(), world.directory_id
+    secret = _create(c, did).credential_secret
+    events = world.control.events(account_id=world.account_id)["events"]
+    assert any(e["eventName"] == "CreateSCIMServerCredential" for e in events)
+    assert secret not in str(events)
+    assert secret not in world.emu.stderr() and world.ak["secret"] not in world.emu.stderr()
+
+
+@pytest.mark.parametrize("did,code", [
+    ("d-ABCDEFGHIJKL", "InvalidParameter.DirectoryId"),
+    ("d-short", "InvalidParameter.DirectoryId"),
+    ("", "MissingParameter.DirectoryId"),
+])
+def test_malformed_directory_ids(world, did, code):
+    with pytest.raises(ClientException) as info:
+        _list(world.sso(), did or None)
+    assert info.value.code == code and info.value.status_code == 400
+
+
+def test_bad_credential_id_and_status(world):
+    c, did = world.sso(), world.directory_id
+    cred = _create(c, did)
+    with pytest.raises(ClientException) as info:
+        c.update_scimserver_credential_status(sso.UpdateSCIMServerCredentialStatusRequest(
+            directory_id=did, credential_id="scimcred-TOO-SHORT", new_status="Disabled"))
+    assert info.value.code == "InvalidParameter.CredentialId"
+    with pytest.raises(ClientException) as info:
+        c.update_scimserver_credential_status(sso.UpdateSCIMServerCredentialStatusRequest(
+            directory_id=did, credential_id=cred.credential_id, new_status="disabled"))
+    assert info.value.code == "InvalidParameter.NewStatus"
+    with pytest.raises(ClientException) as info:
+        c.update_scimserver_credential_status(sso.UpdateSCIMServerCredentialStatusRequest(
+            directory_id=did, credential_id=cred.credential_id))
+    assert info.value.code == "MissingParameter.NewStatus"
+    with pytest.raises(ClientException) as info:
+        c.set_scimsynchronization_status(sso.SetSCIMSynchronizationStatusRequest(
+            directory_id=did, scimsynchronization_status="On"))
+    assert info.value.code == "InvalidParameter.SCIMSynchronizationStatus"
+
+
+def test_credential_of_another_directory_is_not_found(world):
+    other = world.control.seed({"directories": [{"account_id": world.account_id}]})["directories"][0]["directory_id"]
+    c = world.sso()
+    cred = _create(c, world.directory_id)
+    with pytest.raises(ClientException) as info:
+        c.delete_scimserver_credential(sso.DeleteSCIMServerCredentialRequest(directory_id=other,
+                                                                              credential_id=cred.credential_id))
+    assert info.value.code == "EntityNotExists.SCIMCredential"
+
+
+def test_directory_of_another_account_is_not_found(world):
+    stranger = make_access_key(account_id="9999999999999999")
+    world.control.seed({"access_keys": [stranger]})
+    with pytest.raises(ClientException) as info:
+        _list(world.sso(stranger), world.directory_id)
+    assert info.value.code == "EntityNotExists.Directory"
+
+
+def test_expired_credential_stays_listed_with_its_status(world):
+    c, did = world.sso(), world.directory_id
+    cred = _create(c, did)
+    world.control.clock(advance_seconds=366 * 86400)
+    listed = _list(c, did).scimserver_credentials
+    assert [(x.credential_id, x.status) for x in listed] == [(cred.credential_id, "Enabled")]
+    assert world.control.state()["credentials"][0]["expired"] is True
+
+
+def test_seeded_create_time_sets_expiry_one_year_later(world):
+    seeded = world.control.seed({"credentials": [{"directory_id": world.directory_id, "status": "Disabled",
+                                                  "create_time": "2024-02-29T10:00:00Z"}]})["credentials"][0]
+    assert seeded["create_time"] == "2024-02-29T10:00:00Z"
+    assert seeded["expire_time"] == "2025-02-28T10:00:00Z"  # 365 days later
+    listed = _list(world.sso(), world.directory_id).scimserver_credentials[0]
+    assert listed.status == "Disabled" and listed.create_time == "2024-02-29T10:00:00Z"
+
+
+def test_reenabling_and_same_status_are_accepted(world):
+    c, did = world.sso(), world.directory_id
+    cred = _create(c, did)
+    for status in ("Enabled", "Disabled", "Disabled", "Enabled"):
+        out = c.update_scimserver_credential_status(sso.UpdateSCIMServerCredentialStatusRequest(
+            directory_id=did, credential_id=cred.credential_id, new_status=status)).body.scimserver_credential
+        assert out.status == status
+
+
+def test_optional_rule_forbidding_deletion_of_enabled_credentials(world):
+    world.control.config(cloudsso_forbid_delete_enabled=True)
+    c, did = world.sso(), world.directory_id
+    cred = _create(c, did)
+    with pytest.raises(ClientException) as info:
+        c.delete_scimserver_credential(sso.DeleteSCIMServerCredentialRequest(directory_id=did,
+                                                                              credential_id=cred.credential_id))
+    assert info.value.code == "DeletionConflict.SCIMCredential.Enabled"

@@ -1,0 +1,1 @@
+"""Shared helpers for the collection's tests (emulator process, leak scanning)."""

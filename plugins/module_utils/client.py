@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import signing
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import PRODUCTS, resolve_endpoint
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.http import new_session, send
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session, send
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import (
     DEFAULT_MAX_RETRIES,
     is_retryable,

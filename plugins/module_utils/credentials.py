@@ -55,7 +55,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, CredentialError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.http import new_session, send
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session, send
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.signing import percent_encode
 
 REFRESH_MARGIN = timedelta(minutes=3)
@@ -244,7 +244,7 @@ class _Context(object):
         return self.option("max_retries", DEFAULT_MAX_RETRIES)
 
     def get_json(self, url, what, headers=None, timeout=None):
-        """GET `url` through http.send and decode a JSON object; failures become CredentialError."""
+        """GET `url` through transport.send and decode a JSON object; failures become CredentialError."""
         response = self.fetch("GET", url, what, headers=headers, timeout=timeout)
         try:
             body = response.json()

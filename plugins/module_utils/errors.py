@@ -106,6 +106,9 @@ def explain(error, product=None):
         needed = ram_action(product, error.action) if product and error.action else "the action"
         return ("%s was denied (%s): the RAM identity lacks permission. Allow `%s` in its RAM policy. "
                 "Service message: %s" % (action, code, needed, error.message))
+    if code == "EntityNotExists.Directory":
+        return ("%s failed with %s: no such directory in this region%s. Check directory_id and region: a CloudSSO "
+                "directory lives in one region. Service message: %s" % (action, code, where, error.message))
     if code.startswith("EntityNotExists"):
         return "%s failed with %s: %s" % (action, code, error.message)
     if error.is_throttling:

@@ -25,7 +25,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import
     scim_endpoint_template,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.http import (
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     new_session,

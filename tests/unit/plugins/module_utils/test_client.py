@@ -13,7 +13,7 @@ import pytest
 from requests import exceptions as rexc
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils import http
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import transport as http
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import Credential, StaticProvider
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (

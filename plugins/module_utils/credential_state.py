@@ -1,0 +1,284 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.cloudsso contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The desired-state logic of the scim_credential module: decide (pure, no I/O), then apply."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import time
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
+    CREDENTIAL_LIMIT,
+    DISABLED,
+    ENABLED,
+    CloudSSO,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import (
+    SecretFileError,
+    check_writable,
+    folder_is_private,
+    read_secret_file,
+    write_secret_file,
+)
+
+NOTHING = "none"
+CREATE = "create"
+SET_STATUS = "set_status"
+DELETE = "delete"
+AMBIGUOUS_RELIST_DELAY = 5  # seconds before the second look after a create whose answer was lost
+
+
+class Refusal(Exception):
+    """The request cannot be carried out; raised before any write call."""
+
+
+class Decision(object):
+    def __init__(self, action, target=None, new_status=None, remove_file=False):
+        self.action = action
+        self.target = target  # the credential record acted on (None for create)
+        self.new_status = new_status
+        self.remove_file = remove_file
+
+    @property
+    def changed(self):
+        return self.action != NOTHING or self.remove_file
+
+
+def describe_credentials(credentials):
+    return ", ".join("%s (%s, created %s)" % (c["credential_id"], c["status"], c["create_time"]) for c in credentials)
+
+
+def decide(state, directory_id, credentials, credential_id=None, secret_file=None, file_data=None,
+           force=False, return_secret=False):
+    """What to do, from the request and the directory's current credentials. Raises Refusal.
+
+    `file_data` is the content of `secret_file` (None when the file does not exist).
+    """
+    by_id = dict((c["credential_id"], c) for c in credentials)
+    if file_data is not None and file_data.get("directory_id") not in (None, directory_id):
+        raise Refusal("secret file %s belongs to directory %s, not %s"
+                      % (secret_file, file_data["directory_id"], directory_id))
+    selected_id = credential_id or (file_data or {}).get("credential_id")
+    target = by_id.get(selected_id) if selected_id else None
+
+    if state == "absent":
+        if target is None:
+            # A secret file whose credential is gone holds a dead secret: removing it is the cleanup.
+            return Decision(NOTHING, remove_file=file_data is not None)
+        if target["status"] == ENABLED and not force:
+            raise Refusal(
+                "credential %s is Enabled, so an identity provider may still use it; deleting it would break "
+                "SCIM synchronization. Disable it first (state=disabled), check with scim_usage_info that it is "
+                "unused, then delete it, or set force=true." % target["credential_id"])
+        return Decision(DELETE, target=target, remove_file=file_data is not None)
+
+    if target is not None:
+        wanted = {"enabled": ENABLED, "disabled": DISABLED}.get(state)
+        if wanted and target["status"] != wanted:
+            return Decision(SET_STATUS, target=target, new_status=wanted)
+        return Decision(NOTHING, target=target)
+
+    if credential_id:
+        raise Refusal("credential %s does not exist in directory %s (it has: %s)"
+                      % (credential_id, directory_id, describe_credentials(credentials) or "no credentials"))
+    if state == "disabled":
+        if secret_file:
+            raise Refusal("state=disabled: the credential of secret file %s does not exist in directory %s"
+                          % (secret_file, directory_id))
+        raise Refusal("state=disabled needs credential_id or secret_file")
+    if state == "enabled" and not secret_file:
+        raise Refusal("state=enabled needs credential_id or secret_file")
+    if state == "present" and not secret_file and credentials:
+        return Decision(NOTHING, target=credentials[-1])
+    if file_data is not None and not force:
+        raise Refusal(
+            "secret file %s holds credential %s, which does not exist in directory %s any more; a new credential "
+            "would replace that secret. Remove the file, or set force=true to overwrite it."
+            % (secret_file, file_data.get("credential_id"), directory_id))
+    if not secret_file and not return_secret:
+        raise Refusal("creating a credential needs secret_file (or return_secret=true): CloudSSO shows a new "
+                      "secret only once, so it would be lost")
+    if len(credentials) >= CREDENTIAL_LIMIT:
+        raise Refusal(
+            "directory %s already has %d SCIM credentials, the limit: %s. Delete one that no identity provider uses "
+            "(check with scim_usage_info, then state=absent) before creating another."
+            % (directory_id, len(credentials), describe_credentials(credentials)))
+    return Decision(CREATE)
+
+
+def diff_view(record, deleted=False):
+    if record is None or deleted:
+        return {"exists": False}
+    return {"exists": True, "credential_id": record.get("credential_id"), "status": record.get("status")}
+
+
+class ScimCredentialRunner(object):
+    """Runs the scim_credential module on an AlibabaCloudModule."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.directory_id = self.params["directory_id"]
+        self.api = CloudSSO(module.client())
+
+    def run(self):
+        p = self.params
+        if p["return_secret"] and not self.module.module.no_log:
+            self.module.fail_json(msg="return_secret=true puts the secret in the task result: set no_log: true on "
+                                      "the task (and never debug the registered variable)")
+        file_data = self._read_file()
+        if p["secret_file"] and p["state"] in ("present", "enabled") and file_data is None:
+            self._check_file_writable()
+        try:
+            credentials = self.api.list_credentials(self.directory_id)
+        except AlibabaCloudError as error:
+            self.module.fail_from(error, changed=False)
+        try:
+            decision = decide(p["state"], self.directory_id, credentials, credential_id=p["credential_id"],
+                              secret_file=p["secret_file"], file_data=file_data, force=p["force"],
+                              return_secret=p["return_secret"])
+        except Refusal as refusal:
+            self.module.fail_json(msg=str(refusal), changed=False, credentials=credentials)
+        if file_data is not None and p["secret_file"] and not p["return_secret"]:
+            self.module.register_secret(file_data.get("credential_secret"))
+
+        before = diff_view(decision.target)
+        result = dict(changed=decision.changed, created=False, directory_id=self.directory_id)
+        if self.module.check_mode:
+            kept = None if decision.action == DELETE else decision.target
+            return self._finish(result, before, self._predicted(decision), kept, file_data)
+
+        secret = None
+        record = decision.target
+        if decision.action == CREATE:
+            record, secret = self._create(credentials)
+            result["created"] = True
+        elif decision.action == SET_STATUS:
+            record = self._apply(self.api.set_status, record["credential_id"], decision.new_status) or \
+                dict(record, status=decision.new_status)
+        elif decision.action == DELETE:
+            self._apply(self.api.delete_credential, record["credential_id"])
+            if record["status"] == ENABLED:
+                self._warn_if_last_enabled(credentials, record)
+        if decision.remove_file:
+            os.unlink(p["secret_file"])
+        deleted = decision.action == DELETE or p["state"] == "absent"
+        return self._finish(result, before, diff_view(record, deleted), None if deleted else record, file_data,
+                            secret)
+
+    # --- steps ---------------------------------------------------------------------------------------
+    def _read_file(self):
+        path = self.params["secret_file"]
+        if not path:
+            return None
+        try:
+            return read_secret_file(path)
+        except SecretFileError as error:
+            self.module.fail_json(msg=str(error), changed=False)
+
+    def _check_file_writable(self):
+        path = self.params["secret_file"]
+        try:
+            check_writable(path)
+        except SecretFileError as error:
+            self.module.fail_json(msg="%s; nothing was created" % error, changed=False)
+        if not folder_is_private(path):
+            self.module.warn("the folder of secret file %s can be read by other users; keep secrets in a folder only "
+                             "you can read (mode 0700)" % path)
+
+    def _apply(self, call, *args):
+        try:
+            return call(self.directory_id, *args)
+        except AlibabaCloudError as error:
+            self.module.fail_from(error, changed=False)
+
+    def _create(self, before):
+        try:
+            record, secret = self.api.create_credential(self.directory_id)
+        except AlibabaCloudError as error:
+            if error.status is not None and error.status < 500:
+                self.module.fail_from(error, changed=False)
+            self._after_ambiguous_create(error, before)
+        if not self.params["return_secret"]:
+            self.module.register_secret(secret)
+        if self.params["secret_file"]:
+            try:
+                write_secret_file(self.params["secret_file"], dict(
+                    directory_id=self.directory_id, credential_id=record["credential_id"],
+                    credential_secret=secret, create_time=record["create_time"]))
+            except (SecretFileError, IOError, OSError) as error:
+                self.module.fail_json(
+                    msg="credential %s was created but its secret could not be written to %s (%s): the secret is "
+                        "lost. Delete the credential (state=absent, force=true) and run again."
+                        % (record["credential_id"], self.params["secret_file"], getattr(error, "strerror", None)
+                           or error), changed=True, orphaned_credential_id=record["credential_id"])
+        return record, secret
+
+    def _after_ambiguous_create(self, error, before):
+        """The create may have been applied although its answer was lost: list and compare, never retry.
+        A slow create can land after a timeout, so an empty first look is followed by a second one."""
+        known = set(c["credential_id"] for c in before)
+        after, new = before, []
+        for pause in (0, min(self.params["timeout"], AMBIGUOUS_RELIST_DELAY)):
+            time.sleep(pause)
+            try:
+                after = self.api.list_credentials(self.directory_id)
+            except AlibabaCloudError as list_error:
+                self.module.fail_from(list_error, prefix=(
+                    "CreateSCIMServerCredential failed without a clear answer (%s), and listing the credentials to "
+                    "check whether it was applied failed too; list them before running again" % explain(error)),
+                    changed=False)
+            new = [c for c in after if c["credential_id"] not in known]
+            if new:
+                break
+        if new:
+            orphan = new[-1]["credential_id"]
+            self.module.fail_json(
+                msg="CreateSCIMServerCredential was applied but its answer was lost (%s). Credential %s now exists "
+                    "and its secret is lost for good: nobody can use it. Delete it with state=absent, "
+                    "credential_id=%s, force=true, then run again." % (explain(error), orphan, orphan),
+                changed=True, orphaned_credential_id=orphan, credentials=after, error=error.to_dict(),
+                api_calls=self.module.api_calls)
+        self.module.fail_from(error, prefix=(
+            "CreateSCIMServerCredential failed without a clear answer, and the credentials listed afterwards show no "
+            "new one, so it was probably not applied. A slow create could still appear: check with "
+            "scim_credential_info before running again, and delete any credential whose secret you do not have. "
+            "It was not retried automatically because a retried create can mint a credential whose secret is lost"),
+            changed=False, credentials=after)
+
+    def _warn_if_last_enabled(self, credentials, record):
+        others = [c for c in credentials if c["credential_id"] != record["credential_id"] and c["status"] == ENABLED]
+        if others:
+            return
+        try:
+            sync = self.api.synchronization_status(self.directory_id)
+        except AlibabaCloudError:
+            sync = None
+        if sync != DISABLED:
+            self.module.warn("deleted %s, the last Enabled SCIM credential of directory %s while SCIM synchronization "
+                             "is %s: provisioning from the identity provider stops until a new credential is "
+                             "configured there" % (record["credential_id"], self.directory_id, sync or "unknown"))
+
+    # --- result --------------------------------------------------------------------------------------
+    def _predicted(self, decision):
+        if decision.action == CREATE:
+            return {"exists": True, "credential_id": "(new)", "status": ENABLED}
+        if decision.action == DELETE:
+            return {"exists": False}
+        if decision.action == SET_STATUS:
+            return dict(diff_view(decision.target), status=decision.new_status)
+        return diff_view(decision.target)
+
+    def _finish(self, result, before, after, record, file_data, secret=None):
+        result["credential"] = record
+        if self.params["return_secret"]:
+            result["secret"] = secret or (file_data or {}).get("credential_secret")
+        if self.module.module._diff:
+            result["diff"] = dict(before=before, after=after)
+        self.module.exit_json(**result)

@@ -1,0 +1,115 @@
+"""The scim_credential decisions: what each state does with each directory, and what it refuses."""
+
+import pytest
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import credential_state as cs
+
+D = "d-00fc2p61abcd"
+
+
+def cred(n, status="Enabled"):
+    return {"credential_id": "scimcred-%020d" % n, "status": status, "create_time": "2026-0%d-01T00:00:00Z" % n}
+
+
+A, B = cred(1), cred(2, "Disabled")
+
+
+def decide(state, creds, **kw):
+    return cs.decide(state, D, creds, **kw)
+
+
+@pytest.mark.parametrize("state,target,action,status", [
+    ("present", A, cs.NOTHING, None),
+    ("enabled", A, cs.NOTHING, None),
+    ("disabled", A, cs.SET_STATUS, "Disabled"),
+    ("enabled", B, cs.SET_STATUS, "Enabled"),
+    ("disabled", B, cs.NOTHING, None),
+    ("absent", B, cs.DELETE, None),
+])
+def test_by_credential_id(state, target, action, status):
+    d = decide(state, [A, B], credential_id=target["credential_id"])
+    assert d.action == action and d.new_status == status and d.target is target
+    assert d.changed is (action != cs.NOTHING)
+
+
+def test_absent_of_unknown_id_is_idempotent():
+    d = decide("absent", [A], credential_id="scimcred-%020d" % 9)
+    assert d.action == cs.NOTHING and not d.changed
+
+
+def test_absent_enabled_needs_force():
+    with pytest.raises(cs.Refusal, match="is Enabled.*force=true"):
+        decide("absent", [A], credential_id=A["credential_id"])
+    assert decide("absent", [A], credential_id=A["credential_id"], force=True).action == cs.DELETE
+
+
+@pytest.mark.parametrize("state", ["present", "enabled", "disabled"])
+def test_unknown_id_fails_and_lists_existing(state):
+    with pytest.raises(cs.Refusal) as err:
+        decide(state, [A, B], credential_id="scimcred-%020d" % 9)
+    assert A["credential_id"] in str(err.value) and B["credential_id"] in str(err.value)
+
+
+def test_secret_file_absent_creates_for_present_and_enabled():
+    for state in ("present", "enabled"):
+        assert decide(state, [A], secret_file="/x.json").action == cs.CREATE
+
+
+def test_secret_file_selects_its_credential():
+    d = decide("disabled", [A, B], secret_file="/x.json", file_data={"credential_id": A["credential_id"],
+                                                                      "directory_id": D})
+    assert d.action == cs.SET_STATUS and d.target is A
+
+
+def test_secret_file_of_other_directory_refused():
+    with pytest.raises(cs.Refusal, match="belongs to directory d-111111111111"):
+        decide("present", [A], secret_file="/x.json",
+               file_data={"credential_id": A["credential_id"], "directory_id": "d-111111111111"})
+
+
+def test_stale_secret_file_not_overwritten_without_force():
+    stale = {"credential_id": "scimcred-%020d" % 9, "directory_id": D}
+    with pytest.raises(cs.Refusal, match="does not exist in directory .* any more"):
+        decide("enabled", [A], secret_file="/x.json", file_data=stale)
+    assert decide("enabled", [A], secret_file="/x.json", file_data=stale, force=True).action == cs.CREATE
+
+
+def test_absent_with_stale_file_removes_the_file():
+    d = decide("absent", [A], secret_file="/x.json", file_data={"credential_id": "scimcred-%020d" % 9})
+    assert d.action == cs.NOTHING and d.remove_file and d.changed
+
+
+def test_absent_with_file_deletes_and_removes_file():
+    d = decide("absent", [A, B], secret_file="/x.json", file_data={"credential_id": B["credential_id"]})
+    assert d.action == cs.DELETE and d.remove_file
+
+
+def test_third_credential_refused_with_both_ids():
+    with pytest.raises(cs.Refusal) as err:
+        decide("enabled", [A, B], secret_file="/x.json")
+    message = str(err.value)
+    assert "limit" in message and A["credential_id"] in message and B["credential_id"] in message
+
+
+def test_present_without_selector():
+    assert decide("present", [A]).action == cs.NOTHING
+    with pytest.raises(cs.Refusal, match="would be lost"):
+        decide("present", [])
+    assert decide("present", [], return_secret=True).action == cs.CREATE
+
+
+@pytest.mark.parametrize("state", ["enabled", "disabled"])
+def test_status_states_need_a_selector(state):
+    with pytest.raises(cs.Refusal, match="needs credential_id or secret_file"):
+        decide(state, [A])
+
+
+def test_disabled_with_missing_file_refused():
+    with pytest.raises(cs.Refusal, match="does not exist"):
+        decide("disabled", [A], secret_file="/x.json")
+
+
+def test_diff_views_never_hold_secrets():
+    view = cs.diff_view(dict(A, credential_secret="s3cr3t"))
+    assert view == {"exists": True, "credential_id": A["credential_id"], "status": "Enabled"}
+    assert cs.diff_view(None) == {"exists": False}

@@ -16,7 +16,7 @@ _SIGNING_PARAMS = {"Signature", "SignatureMethod", "SignatureVersion", "Signatur
                    "Timestamp", "AccessKeyId", "SecurityToken", "Format", "Action", "Version", "BearerToken"}
 # Parameter names whose values are secrets: dropped from events whatever the product.
 SECRET_PARAMS = {"SecurityToken", "Signature", "OIDCToken", "AccessKeySecret", "CredentialSecret", "BearerToken",
-                 "SAMLAssertion"}
+                 "SAMLAssertion", "AccessToken", "ClientSecret", "EncryptKey"}
 
 
 class RpcContext:
@@ -119,7 +119,8 @@ def _ram_denied(state, product, ram_action, principal):
 def _event_params(params):
     out = {}
     for k, v in params.items():
-        if k in _SIGNING_PARAMS or k in SECRET_PARAMS:
+        # nested request objects arrive flattened (ScimProvisioningConfig....AuthnParam.AccessToken)
+        if k in _SIGNING_PARAMS or k in SECRET_PARAMS or k.rsplit(".", 1)[-1] in SECRET_PARAMS:
             continue
         out[k] = v
     return out

@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.cloudsso contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: entra_provisioning_job
+short_description: Clear the quarantine of a Microsoft Entra ID provisioning job, or provision a canary user now
+version_added: 0.1.0
+description:
+  - With O(state=started), starts an enterprise application's provisioning job through Microsoft Graph
+    (C(start)) when, and only when, it is C(Paused) or in C(Quarantine). That clears the quarantine a
+    rejected token caused, once a working token is saved. It never calls C(restart), which would force a
+    slow full synchronization.
+  - With O(provision_on_demand), provisions one user (or group) now (C(provisionOnDemand)). A result of
+    C(Success) or C(Skipped) both prove that Entra ID authenticated to the SCIM endpoint with the saved token;
+    any other result fails the task with the provisioning steps.
+  - With O(wait=true), waits until a synchronization cycle that began after the task started has ended,
+    and fails if the job goes back into quarantine.
+author:
+  - alicloud.cloudsso maintainers (@alicloud-cloudsso)
+options:
+  state:
+    description:
+      - V(started) starts the job when it is C(Paused) or in C(Quarantine); a job that is C(Active),
+        C(NotRun) or C(NotConfigured) is left alone.
+      - When not given, the job is not started.
+    type: str
+    choices: [started]
+  provision_on_demand:
+    description:
+      - Provision one object now, as a canary. Entra ID allows 5 such calls per 10 seconds; throttled calls
+        are retried after the C(Retry-After) it asks for.
+    type: dict
+    suboptions:
+      object_id:
+        description: The object ID of the Entra ID user (or group) to provision. It must be assigned to the application.
+        type: str
+        required: true
+      object_type:
+        description: V(User) or V(Group).
+        type: str
+        choices: [User, Group]
+        default: User
+      rule_id:
+        description:
+          - The synchronization rule to apply. When not given, the job's schema is read and its only rule
+            (or its only rule whose source is Entra ID) is used.
+        type: str
+  wait:
+    description:
+      - Wait for a synchronization cycle that begins after the task started to end. Fails when the job is
+        quarantined again (the saved token is rejected) or O(wait_timeout) passes.
+      - Real Entra ID runs cycles about every 40 minutes; after C(start) one runs soon.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait at most.
+    type: int
+    default: 900
+  poll_interval:
+    description: Seconds between two reads of the job while waiting.
+    type: int
+    default: 15
+extends_documentation_fragment:
+  - alicloud.cloudsso.entra
+  - alicloud.cloudsso.auth
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Reads the job and predicts RV(ignore:changed); makes no C(start) and no C(provisionOnDemand) call and does
+        not wait.
+  diff_mode:
+    support: full
+    description: Shows the job's status code before and after.
+notes:
+  - RV(ignore:changed) is V(true) when the job was started (it was C(Paused) or in C(Quarantine)), or when an
+    on-demand provisioning exported the object (result C(Success), so the user may have been created or
+    updated in CloudSSO). It is V(false) when the job was left alone and the on-demand result was
+    C(Skipped).
+seealso:
+  - module: alicloud.cloudsso.entra_provisioning_token
+  - module: alicloud.cloudsso.entra_provisioning_info
+"""
+
+EXAMPLES = r"""
+- name: Clear the quarantine once the new token is saved, and wait for a good cycle
+  alicloud.cloudsso.entra_provisioning_job:
+    service_principal_id: 5a1c7d0e-9b2f-4a4c-8e3d-6f7a8b9c0d1e
+    state: started
+    wait: true
+    wait_timeout: 1800
+
+- name: Prove the saved token works by provisioning a canary user now
+  alicloud.cloudsso.entra_provisioning_job:
+    service_principal_id: 5a1c7d0e-9b2f-4a4c-8e3d-6f7a8b9c0d1e
+    provision_on_demand:
+      object_id: 2b3c4d5e-6f70-4a1b-9c2d-3e4f5a6b7c8d
+  register: canary
+
+- ansible.builtin.debug:
+    msg: "Canary provisioning: {{ canary.provisioning.status }}"
+"""
+
+RETURN = r"""
+service_principal_id:
+  description: The enterprise application.
+  returned: always
+  type: str
+  sample: 5a1c7d0e-9b2f-4a4c-8e3d-6f7a8b9c0d1e
+job_id:
+  description: The provisioning job.
+  returned: always
+  type: str
+  sample: customappsso.6f1e2d3c4b5a69788796a5b4c3d2e1f0.8a7b6c5d-4e3f-2a1b-0c9d-8e7f6a5b4c3d
+started:
+  description: Whether C(start) was called (false in check mode).
+  returned: always
+  type: bool
+  sample: true
+status_before:
+  description: The job's status code when the task began.
+  returned: always
+  type: str
+  sample: Quarantine
+job:
+  description: The job when the task ended, as M(alicloud.cloudsso.entra_provisioning_info) returns it.
+  returned: always
+  type: dict
+  sample: {job_id: customappsso.6f1e..., code: Active, quarantined: false, quarantine: null}
+provisioning:
+  description: The on-demand provisioning outcome.
+  returned: when O(provision_on_demand) is given and not in check mode
+  type: dict
+  contains:
+    status:
+      description: Entra ID's result, for example V(Success), V(Skipped), V(Failure).
+      type: str
+      sample: Success
+    authenticated:
+      description: Whether the result proves Entra ID authenticated with the saved token (V(Success) or V(Skipped)).
+      type: bool
+      sample: true
+    steps:
+      description: The provisioning steps, C(name), C(type), C(status), C(description).
+      type: list
+      elements: dict
+    rule_id:
+      description: The synchronization rule applied.
+      type: str
+      sample: 03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8
+    object_id:
+      description: The object provisioned.
+      type: str
+waited_seconds:
+  description: How long the task waited for a cycle.
+  returned: when O(wait=true) and not in check mode
+  type: float
+  sample: 42.5
+graph_calls:
+  description: HTTP requests made to Microsoft Graph and the login endpoint, retries included.
+  returned: always
+  type: int
+  sample: 4
+"""
+
+import time
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
+    QUARANTINE,
+    STARTABLE,
+    EntraConfigError,
+    EntraProvisioning,
+    entra_argument_spec,
+    fail_graph,
+    graph_client_from_module,
+    job_status,
+    parse_time,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
+
+
+def last_began(job):
+    return parse_time((job.get("last_execution") or {}).get("time_began"))
+
+
+def cycle_after(job, previous_began):
+    """'done' when an execution that began after `previous_began` (the last one seen when the task began;
+    None: there was none) has ended, 'quarantined' when the job is in quarantine (start clears it, so after
+    a start this is a new one), else None. Only the job's own times are compared: no clock skew."""
+    if job["code"] == QUARANTINE:
+        return "quarantined"
+    began = last_began(job)
+    ended = parse_time((job.get("last_execution") or {}).get("time_ended"))
+    if began is None or ended is None or job["code"] in STARTABLE:
+        return None
+    if previous_began is None or began > previous_began:
+        return "done"
+    return None
+
+
+def main():
+    spec = entra_argument_spec()
+    spec.update(
+        state=dict(type="str", choices=["started"]),
+        provision_on_demand=dict(type="dict", options=dict(
+            object_id=dict(type="str", required=True),
+            object_type=dict(type="str", choices=["User", "Group"], default="User"),
+            rule_id=dict(type="str"),
+        )),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=900),
+        poll_interval=dict(type="int", default=15),
+    )
+    module = AlibabaCloudModule(argument_spec=spec, supports_check_mode=True,
+                                required_one_of=[("state", "provision_on_demand", "wait")])
+    p = module.params
+    if p["wait_timeout"] <= 0 or p["poll_interval"] <= 0:
+        module.fail_json(msg="wait_timeout and poll_interval must be positive numbers of seconds")
+    began = time.time()
+    graph = graph_client_from_module(module)
+    provisioning = EntraProvisioning(graph, p["service_principal_id"])
+    result = dict(changed=False, started=False, service_principal_id=p["service_principal_id"])
+    try:
+        raw = provisioning.resolve_job(p["job_id"])
+        job_id = result["job_id"] = raw.get("id") or p["job_id"]
+        job = job_status(raw, graph.secrets)
+        result["status_before"] = job["code"]
+        previous_began = last_began(job)
+
+        if p["state"] == "started" and job["code"] in STARTABLE:
+            result["changed"] = True
+            if not module.check_mode:
+                provisioning.start(job_id)
+                result["started"] = True
+                job = job_status(provisioning.job(job_id), graph.secrets)
+
+        demand = p["provision_on_demand"]
+        if demand and not module.check_mode:
+            rule_id = demand["rule_id"] or provisioning.provisioning_rule(job_id)
+            outcome = provisioning.provision_on_demand(job_id, rule_id, demand["object_id"], demand["object_type"])
+            outcome.update(rule_id=rule_id, object_id=demand["object_id"])
+            result["provisioning"] = outcome
+            if outcome["status"] == "Success":
+                result["changed"] = True
+            if not outcome["authenticated"]:
+                result["job"] = job
+                result["graph_calls"] = graph.api_calls
+                failed = [s for s in outcome["steps"] if s.get("status") not in ("Success", "Skipped")]
+                module.fail_json(msg="On-demand provisioning of %s ended with %s: %s" % (
+                    demand["object_id"], outcome["status"] or "no result",
+                    "; ".join("%s: %s" % (s.get("name"), s.get("description")) for s in failed) or "no step details"),
+                    **result)
+
+        if p["wait"] and not module.check_mode:
+            deadline = began + p["wait_timeout"]
+            while True:
+                verdict = cycle_after(job, previous_began)
+                if verdict == "done":
+                    break
+                if verdict == "quarantined":
+                    result["job"] = job
+                    result["graph_calls"] = graph.api_calls
+                    module.fail_json(msg="The job went into quarantine (%s): %s" % (
+                        (job["quarantine"] or {}).get("reason"),
+                        ((job["quarantine"] or {}).get("error") or {}).get("message")), **result)
+                if time.time() >= deadline:
+                    result["job"] = job
+                    result["graph_calls"] = graph.api_calls
+                    module.fail_json(msg="No synchronization cycle ended within %s seconds (job %s, last execution %s)"
+                                     % (p["wait_timeout"], job["code"], job.get("last_execution")), **result)
+                time.sleep(min(p["poll_interval"], max(deadline - time.time(), 0.1)))
+                job = job_status(provisioning.job(job_id), graph.secrets)
+            result["waited_seconds"] = round(time.time() - began, 1)
+        result["job"] = job
+    except EntraConfigError as error:
+        module.fail_json(msg=str(error), graph_calls=graph.api_calls, **result)
+    except AlibabaCloudError as error:
+        fail_graph(module, error, graph, **result)
+
+    if module.module._diff:
+        after = "Active" if result["changed"] and module.check_mode and p["state"] else result["job"]["code"]
+        result["diff"] = dict(before=dict(code=result["status_before"]), after=dict(code=after))
+    result["graph_calls"] = graph.api_calls
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

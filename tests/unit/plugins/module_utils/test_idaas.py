@@ -1,0 +1,157 @@
+"""Unit tests for plugins/module_utils/idaas.py: read-merge-write of an IDaaS provisioning config."""
+
+import copy
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import idaas
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import Credential, StaticProvider
+
+OLD = "old-token-0123456789abcdefghijklmnopqrstuv"
+NEW = "new-token-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543"
+URL = "https://cloudsso-scim-cn-shanghai.aliyun.com/scim/v2"
+
+CONFIG = {
+    "InstanceId": "idaas_ue2jvisn35ea5lmthk267abcde",
+    "ApplicationId": "app_mkv7rgt4d7i4u7zqtzev2mabcd",
+    "ProvisionProtocolType": "scim2",
+    "ProvisionPassword": False,
+    "Status": "enabled",
+    "ConfigOperateMode": "standard",
+    "ProvisionJwksEndpoint": "https://example/jwks",
+    "CallbackProvisioningConfig": {"CallbackUrl": None, "EncryptKey": None, "EncryptRequired": None,
+                                   "ListenEventScopes": []},
+    "ScimProvisioningConfig": {
+        "ScimBaseUrl": URL,
+        "ProvisioningActions": ["urn:alibaba:idaas:app:scim:User:CREATE", "urn:alibaba:idaas:app:scim:User:UPDATE"],
+        "FullPushScopes": ["urn:alibaba:idaas:app:scim:User:PUSH"],
+        "AuthnConfiguration": {"AuthnMode": "oauth2", "GrantType": "bearer_token",
+                               "AuthnParam": {"AccessToken": OLD}},
+    },
+}
+
+
+def test_flatten_like_the_sdk():
+    out = idaas.flatten({"A": {"B": [{"C": 1}, "x"], "D": True, "E": None}, "F": False, "G": []})
+    assert out == {"A.B.1.C": "1", "A.B.2": "x", "A.D": "true", "F": "false"}
+
+
+def test_plan_changes_only_token_and_url():
+    request, changes = idaas.plan_token_update(copy.deepcopy(CONFIG), URL, NEW)
+    assert changes == dict(token_changed=True, scim_endpoint_changed=False, previous_scim_endpoint=URL)
+    scim = request["ScimProvisioningConfig"]
+    assert scim["ProvisioningActions"] == CONFIG["ScimProvisioningConfig"]["ProvisioningActions"]
+    assert scim["FullPushScopes"] == ["urn:alibaba:idaas:app:scim:User:PUSH"]
+    assert scim["AuthnConfiguration"] == {"AuthnMode": "oauth2", "GrantType": "bearer_token",
+                                          "AuthnParam": {"AccessToken": NEW}}
+    assert request["ProvisionProtocolType"] == "scim2" and request["ProvisionPassword"] is False
+    # read-only answer fields and an empty callback config are not sent back
+    assert "Status" not in request and "ConfigOperateMode" not in request and "CallbackProvisioningConfig" not in request
+    flat = idaas.flatten(request)
+    assert flat["ScimProvisioningConfig.AuthnConfiguration.AuthnParam.AccessToken"] == NEW
+    assert flat["ScimProvisioningConfig.ProvisioningActions.2"] == "urn:alibaba:idaas:app:scim:User:UPDATE"
+
+
+def test_plan_is_a_no_op_for_the_same_token():
+    config = copy.deepcopy(CONFIG)
+    _, changes = idaas.plan_token_update(config, URL + "/", OLD)
+    assert changes["token_changed"] is False and changes["scim_endpoint_changed"] is False
+
+
+@pytest.mark.parametrize("saved", [None, "", "******", "old-***-ken"])
+def test_masked_token_cannot_be_compared(saved):
+    config = copy.deepcopy(CONFIG)
+    config["ScimProvisioningConfig"]["AuthnConfiguration"]["AuthnParam"]["AccessToken"] = saved
+    _, changes = idaas.plan_token_update(config, URL, NEW)
+    assert changes["token_changed"] is None
+
+
+def test_plan_keeps_callback_and_other_authn_params():
+    config = copy.deepcopy(CONFIG)
+    config["CallbackProvisioningConfig"] = {"CallbackUrl": "https://cb", "EncryptKey": "k" * 64,
+                                            "EncryptRequired": True, "ListenEventScopes": ["a"]}
+    config["ScimProvisioningConfig"]["AuthnConfiguration"]["AuthnParam"]["AuthnMethod"] = "client_secret_post"
+    request, _ = idaas.plan_token_update(config, "https://other/scim/v2", NEW)
+    assert request["CallbackProvisioningConfig"] == config["CallbackProvisioningConfig"]
+    assert request["ScimProvisioningConfig"]["AuthnConfiguration"]["AuthnParam"] == {
+        "AccessToken": NEW, "AuthnMethod": "client_secret_post"}
+    assert request["ScimProvisioningConfig"]["ScimBaseUrl"] == "https://other/scim/v2"
+    assert idaas.secrets_in(config) == [OLD, "k" * 64]
+
+
+@pytest.mark.parametrize("mutate,word", [
+    (lambda c: c.update(ProvisionProtocolType="idaas_callback"), "not set up for SCIM"),
+    (lambda c: c.pop("ScimProvisioningConfig"), "not set up for SCIM"),
+    (lambda c: c["ScimProvisioningConfig"]["AuthnConfiguration"].update(GrantType="client_credentials"), "grant type"),
+])
+def test_plan_refuses_other_setups(mutate, word):
+    config = copy.deepcopy(CONFIG)
+    mutate(config)
+    with pytest.raises(idaas.IDaaSConfigError, match=word):
+        idaas.plan_token_update(config, URL, NEW)
+
+
+def test_invalid_ids():
+    assert idaas.invalid_idaas_ids(dict(instance_id=CONFIG["InstanceId"], application_id=CONFIG["ApplicationId"])) == []
+    problems = idaas.invalid_idaas_ids(dict(instance_id="i-123", application_id="app_/x"))
+    assert len(problems) == 2 and "instance_id" in problems[0]
+
+
+class Recorder(object):
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def call(self, action, params=None, idempotent=True, anonymous=False):
+        self.calls.append((action, params, idempotent))
+        return self.answers[action]
+
+
+def test_idaas_calls():
+    client = Recorder({"GetApplicationProvisioningConfig": {"RequestId": "r", "ApplicationProvisioningConfig": CONFIG},
+                       "SetApplicationProvisioningConfig": {"RequestId": "r"}})
+    api = idaas.IDaaS(client)
+    config = api.get_provisioning_config("idaas_x", "app_y")
+    assert config is CONFIG
+    request, _ = idaas.plan_token_update(config, URL, NEW)
+    api.set_provisioning_config("idaas_x", "app_y", request)
+    action, params, idempotent = client.calls[1]
+    assert action == "SetApplicationProvisioningConfig" and idempotent
+    assert params["InstanceId"] == "idaas_x" and params["ApplicationId"] == "app_y"
+    assert params["ScimProvisioningConfig.AuthnConfiguration.GrantType"] == "bearer_token"
+
+
+class FakeResponse(object):
+    status_code = 200
+    headers = {}
+
+    def json(self):
+        return {"RequestId": "r"}
+
+
+class FakeSession(object):
+    def __init__(self):
+        self.requests = []
+
+    def request(self, method, url, **kwargs):
+        self.requests.append((method, url, kwargs))
+        return FakeResponse()
+
+
+def test_set_goes_out_signed_with_flattened_query():
+    session = FakeSession()
+    client = RpcClient("eiam", "cn-hangzhou", credentials=StaticProvider(Credential("EMUKEY", "EMUSECRET")),
+                       session=session, env={})
+    request, _ = idaas.plan_token_update(copy.deepcopy(CONFIG), URL, NEW)
+    idaas.IDaaS(client).set_provisioning_config("idaas_x", "app_y", request)
+    method, url, kwargs = session.requests[0]
+    parts = urlsplit(url)
+    assert parts.netloc == "eiam.cn-hangzhou.aliyuncs.com"
+    query = dict(parse_qsl(parts.query))
+    assert query["ScimProvisioningConfig.AuthnConfiguration.AuthnParam.AccessToken"] == NEW
+    assert query["ScimProvisioningConfig.FullPushScopes.1"] == "urn:alibaba:idaas:app:scim:User:PUSH"
+    assert kwargs["headers"]["x-acs-action"] == "SetApplicationProvisioningConfig"
+    assert kwargs["headers"]["x-acs-version"] == "2021-12-01"
+    assert kwargs["headers"]["Authorization"].startswith("ACS3-HMAC-SHA256 Credential=EMUKEY,")

@@ -280,6 +280,11 @@ class EntraKind(idps.Kind):
                 raise ValueError("job %s is already simulated by %s" % (job_id, other["idp_id"]))
         idp["service_principal_id"] = sp_id
         idp["job_id"] = job_id
+        if spec.get("token"):
+            # As if an administrator had saved the Tenant URL and Secret Token in the portal.
+            state.remember_secret("graph_saved_token", sp_id, spec["token"])
+            sp["secrets"] = {"BaseAddress": spec.get("base_url") or idps.local_scim_base(app, idp["region"]),
+                             "SecretToken": spec["token"]}
         if isinstance(spec.get("users"), int) or "users" not in spec:
             # An Entra job provisions the users of its tenant (all assigned to the application here).
             tenant_users = data["users"].get(sp["tenant_id"], {}).values()

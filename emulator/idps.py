@@ -438,6 +438,9 @@ def create_idp(state, app, spec):
     idp = {"idp_id": idp_id, "kind": kind.name, "directory_id": directory_id, "region": directory["region"],
            "interval": float(interval), "paused": bool(spec.get("paused", False)), "base_url": spec.get("base_url"),
            "created": fmt_time(state.now()), "cycles": 0, "failed_cycles": 0, "last_cycle": None}
+    if spec.get("credential_id") and not (spec.get("token") or spec.get("token_file")):
+        # Start the IdP with the token of a credential the emulator issued (tests never handle the secret).
+        spec = dict(spec, token=credential_secret(state, spec["credential_id"]))
     idp["users"] = _user_list(spec, idp_id, spec.get("domain") or "example.com")
     groups = spec.get("groups", ["%s-users" % idp_id])
     idp["groups"] = [{"displayName": g, "externalId": str(uuid.uuid4())} if isinstance(g, str) else dict(g)
@@ -448,6 +451,13 @@ def create_idp(state, app, spec):
     view = idp_view(state, idp)
     view.update(extra or {})
     return view
+
+
+def credential_secret(state, credential_id):
+    for entry in state.secrets:
+        if entry["kind"] == "scim_credential_secret" and entry["id"] == credential_id:
+            return entry["value"]
+    raise ValueError("no secret known for credential %s" % credential_id)
 
 
 def token_state(state, token):

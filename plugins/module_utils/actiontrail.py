@@ -289,10 +289,12 @@ class CredentialUse(object):
 class UsageTally(object):
     """Folds events into per-credential uses; each event counts once, however often it is read."""
 
-    def __init__(self, requested, since=None, until=None):
+    def __init__(self, requested, since=None, until=None, ignore_user_agents=()):
         self.requested = list(requested)
         self.since = since
         self.until = until
+        self.ignore_user_agents = tuple(ignore_user_agents or ())
+        self.ignored_calls = 0
         self.uses = dict((cid, CredentialUse(cid)) for cid in self.requested)
         self.others = {}
         self.events_seen = 0
@@ -314,6 +316,11 @@ class UsageTally(object):
         ids = credential_ids_in(event)
         if not ids:
             return  # RAM's or CloudSSO OpenAPI's ListUsers, or anything else without a SCIM credential
+        agent = _text_field(event, "userAgent")
+        if agent and self.ignore_user_agents and agent.startswith(self.ignore_user_agents):
+            # This collection's own token probes say nothing about which token an identity provider holds.
+            self.ignored_calls += 1
+            return
         self.scim_events_seen += 1
         for cid in ids:
             use = self.uses.get(cid)
@@ -339,6 +346,7 @@ class UsageTally(object):
             other_credentials_seen=dict((cid, use.to_dict()) for cid, use in sorted(self.others.items())),
             events_seen=self.events_seen,
             scim_events_seen=self.scim_events_seen,
+            ignored_calls=self.ignored_calls,
             # "unused" is evidence only when SCIM calls were visible in the window (a positive control) and
             # the whole window was read (or nothing is left to call unused).
             conclusive=self.scim_events_seen > 0 and (complete or not unused),
@@ -355,7 +363,7 @@ class UsageScan(object):
     oldest searchable instant moves while a long scan runs."""
 
     def __init__(self, client, credential_ids, since, until, event_names=DEFAULT_EVENT_NAMES,
-                 stop_when_found=False, max_pages=None, pacer=None, now=None):
+                 stop_when_found=False, max_pages=None, pacer=None, now=None, ignore_user_agents=()):
         self.client = client
         self.since = since
         self.until = until
@@ -364,7 +372,7 @@ class UsageScan(object):
         self.max_pages = max_pages
         self.pacer = pacer or Pacer()
         self.now = now or utc_now
-        self.tally = UsageTally(unique(credential_ids), since, until)
+        self.tally = UsageTally(unique(credential_ids), since, until, ignore_user_agents)
         self.pages = 0
         self.searched = []
         self.complete = False
@@ -439,19 +447,21 @@ class UsageScan(object):
 
 # --- running a scan from a module --------------------------------------------------------------------
 
+# The user agent prefix of this collection's own HTTP calls (transport.USER_AGENT): its SCIM token probes.
+OWN_USER_AGENTS = ("alicloud.cloudsso-ansible/",)
 THROTTLED = ("ActionTrail allows 2 LookupEvents calls per second per account, shared by every tool and fork that "
              "searches it; lower max_calls_per_second or the number of forks")
 
 
 def scan_usage(module, credential_ids, since, until, region=None, endpoint_url=None,
                event_names=DEFAULT_EVENT_NAMES, stop_when_found=False, max_pages=None,
-               max_calls_per_second=MAX_CALLS_PER_SECOND, cloudsso_client=None):
+               max_calls_per_second=MAX_CALLS_PER_SECOND, cloudsso_client=None, ignore_user_agents=OWN_USER_AGENTS):
     """Run a UsageScan through an AlibabaCloudModule's ActionTrail client and return its result, or fail
     the module with a message that names the region, the pages read and the way out."""
     region = region or module.region
     trail = module.client("actiontrail", region=region, endpoint_url=endpoint_url)
     scan = UsageScan(trail, credential_ids, since, until, event_names=event_names, stop_when_found=stop_when_found,
-                     max_pages=max_pages, pacer=Pacer(max_calls_per_second))
+                     max_pages=max_pages, pacer=Pacer(max_calls_per_second), ignore_user_agents=ignore_user_agents)
 
     def calls_by_product():
         return dict(actiontrail=trail.api_calls, cloudsso=cloudsso_client.api_calls if cloudsso_client else 0)

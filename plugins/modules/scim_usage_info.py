@@ -108,6 +108,15 @@ options:
       - More than 0, at most V(2).
     type: float
     default: 2
+  ignore_user_agents:
+    description:
+      - Calls whose user agent starts with one of these are not counted as use. The default leaves out this
+        collection's own token probes (M(alicloud.cloudsso.scim_token_check)), which prove that a token works
+        but say nothing about which token an identity provider holds. They are counted in RV(ignored_calls).
+      - Give V([]) to count every call.
+    type: list
+    elements: str
+    default: [alicloud.cloudsso-ansible/]
   max_pages:
     description:
       - Stop after this many C(LookupEvents) pages, to bound the time a scan of a busy account takes (2 pages a
@@ -249,6 +258,11 @@ other_credentials_seen:
   returned: always
   type: dict
   sample: {}
+ignored_calls:
+  description: SCIM calls left out because of O(ignore_user_agents).
+  returned: success
+  type: int
+  sample: 1
 scim_events_seen:
   description: Events in the window that carried any SCIM credential ID, checked or not.
   returned: always
@@ -368,6 +382,7 @@ def main():
             stop_when_found=dict(type="bool", default=False),
             max_calls_per_second=dict(type="float", default=2.0),
             max_pages=dict(type="int"),
+            ignore_user_agents=dict(type="list", elements="str", default=["alicloud.cloudsso-ansible/"]),
         ),
         required_one_of=[("directory_id", "credential_ids")],
         supports_check_mode=True,
@@ -404,7 +419,8 @@ def main():
     result = scan_usage(module, credential_ids, since, until, region=region,
                         endpoint_url=p["actiontrail_endpoint_url"], event_names=clean_event_names(p["event_names"]),
                         stop_when_found=p["stop_when_found"], max_pages=p["max_pages"],
-                        max_calls_per_second=p["max_calls_per_second"], cloudsso_client=sso)
+                        max_calls_per_second=p["max_calls_per_second"], cloudsso_client=sso,
+                        ignore_user_agents=p["ignore_user_agents"])
     result.update(changed=False)
     if p["directory_id"]:
         result["directory_id"] = p["directory_id"]

@@ -845,3 +845,16 @@ def test_good_options_have_no_problems():
                                    max_pages=None)) == []
     assert at.option_problems(dict(event_names=["ListUsers"], max_calls_per_second=0.25, max_pages=1)) == []
     assert at.clean_event_names([" ListUsers", "GetUser", "ListUsers"]) == ["ListUsers", "GetUser"]
+
+
+def test_own_probe_calls_are_left_out_but_counted():
+    """The collection's token probe must not look like an identity provider switching tokens."""
+    cid = "scimcred-" + "p" * 20
+    tally = at.UsageTally([cid], ignore_user_agents=at.OWN_USER_AGENTS)
+    tally.add({"eventId": "1", "eventName": "ListUsers", "userAgent": "alicloud.cloudsso-ansible/0.1.0",
+               "additionalEventData": {"SCIMCredentialId": cid}})
+    result = tally.to_dict(True)
+    assert not result["usage"][cid]["used"] and result["ignored_calls"] == 1 and result["scim_events_seen"] == 0
+    tally.add({"eventId": "2", "eventName": "ListUsers", "userAgent": "Azure AD SCIM Client",
+               "additionalEventData": {"SCIMCredentialId": cid}})
+    assert tally.to_dict(True)["usage"][cid]["used"]

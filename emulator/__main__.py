@@ -1,6 +1,7 @@
 """python -m emulator: run the local emulator of every remote API the collection calls."""
 
 import argparse
+import os
 import json
 import sys
 
@@ -18,10 +19,20 @@ def parse_args(argv=None):
     p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     p.add_argument("--idle-timeout", type=float, default=0,
                    help="stop after this many seconds without a request (0: never)")
+    p.add_argument("--url-file", metavar="FILE",
+                   help="also write the URL to FILE once listening (for callers that cannot read stdout)")
     return p.parse_args(argv)
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _write_url(path, url):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(url + "\n")
+
+    os.replace(tmp, path)
 
 
 def main(argv=None):
@@ -49,6 +60,8 @@ def main(argv=None):
         log(f"cannot start: {type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}")
         return 1
     emu.install_signal_handlers()
+    if args.url_file:
+        emu.on_listening = lambda url: _write_url(args.url_file, url)
     emu.serve()
     return 0
 

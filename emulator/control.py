@@ -180,6 +180,10 @@ def _handle(req):
     method = req.method
     if name == "health" and method == "GET":
         return _json({"ok": True, "now": state.now_iso()})
+    if name == "shutdown" and method == "POST":
+        # For a playbook that started the emulator in the background (playbooks/demo.yml).
+        app.request_stop("shutdown requested through the control API")
+        return _json({"stopping": True})
     if name == "reset" and method == "POST":
         seed = read_json(req)
         state.reset()

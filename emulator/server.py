@@ -382,6 +382,8 @@ class Emulator:
         if announce:
             sys.stdout.write(f"EMULATOR_URL={self.url}\n")
             sys.stdout.flush()
+        if getattr(self, "on_listening", None):
+            self.on_listening(self.url)
         log(f"listening on {self.url} (default region {self.default_region}, state "
             f"{self.state.path or 'in memory'})")
         while not self._stop.wait(0.5):

@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.build/collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOME := $(CURDIR)/.build/ansible-home
+# Tools that call other tools (antsibull-docs runs ansible-doc, molecule runs ansible-playbook) find the venv's.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 PYTEST := $(BIN)/python -m pytest
 # Fail when pytest collects nothing (exit 5): "no tests" is not a pass.
 PYTEST_ARGS ?= -q -n 2

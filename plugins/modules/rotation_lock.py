@@ -20,7 +20,7 @@ description:
     rotation can be resumed at once.
   - It protects one controller only. Across controllers (AWX with several execution nodes), turn off
     concurrent jobs of the job template.
-  - Used by the M(alicloud.cloudsso.scim_rotation) role.
+  - Used by the C(alicloud.cloudsso.scim_rotation) role.
 author:
   - alicloud.cloudsso maintainers (@alicloud-cloudsso)
 options:

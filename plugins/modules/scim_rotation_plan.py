@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Reads a CloudSSO directory's SCIM credentials, the rotation's pending secret file and, when needed,
     ActionTrail evidence of which credential the identity provider calls with, and decides the next step of
-    a rotation. It is the first step of the M(alicloud.cloudsso.scim_rotation) role and is useful on its own
+    a rotation. It is the first step of the C(alicloud.cloudsso.scim_rotation) role and is useful on its own
     as a dry run.
   - Read-only. The pending secret file's secret is never read into the result.
   - The I(current) credential is the one the identity provider holds; the I(pending) one is the new

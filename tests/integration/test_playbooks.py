@@ -1,0 +1,92 @@
+"""The shipped playbooks through ansible-playbook with an inventory of directories, as users run them."""
+
+import json
+import os
+
+import yaml
+
+from tests.helpers.ansible import ROOT
+
+EXPIRY = os.path.join(ROOT, "playbooks", "expiry_report.yml")
+ROTATE = os.path.join(ROOT, "playbooks", "rotate.yml")
+
+
+def inventory(cloud, hosts):
+    path = os.path.join(cloud.work, "directories.yml")
+    with open(path, "w") as handle:
+        yaml.safe_dump({"all": {"hosts": hosts, "vars": {"ansible_python_interpreter": os.sys.executable}}}, handle)
+    return path
+
+
+def test_expiry_report_fails_on_a_credential_expiring_soon(cloud):
+    soon, _ = cloud.directory(credentials=[{"create_time": "2026-01-04T08:00:00Z"}])   # expires 2027-01-04
+    fresh, _ = cloud.directory(credentials=[{}])
+    two, _ = cloud.directory(credentials=[{"create_time": "2026-06-01T00:00:00Z", "status": "Disabled"}, {}])
+    inv = inventory(cloud, {"soon": {"directory_id": soon}, "fresh": {"directory_id": fresh},
+                            "two": {"scim_rotation_directory_id": two}})
+    report = os.path.join(cloud.work, "expiry.json")
+    run = cloud.runner.playbook(EXPIRY, {"expiry_report_days": 60, "expiry_report_path": report,
+                                         "expiry_report_usage": False}, inventory=inv, expect_rc=2)
+    assert "SCIM credentials expiring within 60 days: %s" % soon in run.stdout
+    assert fresh not in run.stdout.split("expiring within 60 days")[-1].split("\n")[0]
+    data = json.load(open(report))
+    rows = dict((row["directory_id"], row) for row in data["directories"])
+    assert set(rows) == {soon, fresh, two}
+    assert len(rows[soon]["expiring"]) == 1 and rows[fresh]["expiring"] == [] and rows[two]["expiring"] == []
+    assert len(rows[two]["credentials"]) == 2
+    assert all(c["expires_in_days"] is not None and c["age_days"] is not None for c in rows[two]["credentials"])
+
+
+def test_expiry_report_can_warn_and_shows_the_credential_in_use(cloud):
+    directory_id, (cred,) = cloud.directory(credentials=[{"create_time": "2026-01-04T08:00:00Z"}])
+    idp = cloud.control.call("POST", "idps", {"kind": "manual", "directory_id": directory_id, "interval": 0,
+                                              "credential_id": cred["credential_id"]})
+    cloud.control.call("POST", "idps/%s/sync" % idp["idp_id"])
+    inv = inventory(cloud, {"corp": {"directory_id": directory_id, "region": "cn-shanghai"}})
+    run = cloud.runner.playbook(EXPIRY, {"expiry_report_days": 60, "expiry_report_fail": False}, inventory=inv)
+    assert "WARNING: SCIM credentials expiring within 60 days: %s" % directory_id in run.stdout
+    assert "%s Enabled" % cred["credential_id"] in run.stdout and "(in use)" in run.stdout
+
+
+def test_rotate_playbook_rotates_each_directory_with_short_host_variable_names(cloud):
+    hosts = {}
+    idps = {}
+    for name in ("alpha", "beta"):
+        directory_id, (cred,) = cloud.directory(credentials=[{"create_time": "2026-01-04T08:00:00Z"}])
+        idp = cloud.control.call("POST", "idps", {"kind": "entra", "directory_id": directory_id, "interval": 1,
+                                                  "credential_id": cred["credential_id"]})
+        cloud.runner.extra_secrets.append(idp["client_secret"])
+        idps[name] = (idp, cred["credential_id"])
+        hosts[name] = {"directory_id": directory_id, "region": "cn-shanghai", "scim_rotation_idp": "entra_id",
+                       "scim_rotation_entra": {"service_principal_id": idp["service_principal_id"],
+                                               "tenant_id": idp["tenant_id"], "client_id": idp["client_id"]},
+                       "scim_rotation_state_dir": os.path.join(cloud.work, "state-" + name),
+                       "scim_rotation_verify_interval_seconds": 1, "scim_rotation_usage_window": "1h"}
+    inv = inventory(cloud, hosts)
+    # Each directory's Entra app has its own secret: give them per host through a 0600 vars file, as a vault would.
+    secrets_vars = os.path.join(cloud.secrets_dir, "entra.yml")
+    with open(secrets_vars, "w") as handle:
+        yaml.safe_dump({"entra_client_secrets": dict((n, idps[n][0]["client_secret"]) for n in idps)}, handle)
+    os.chmod(secrets_vars, 0o600)
+    cloud.runner.allow_secret_file(secrets_vars)
+    for name in hosts:
+        cloud.runner.allow_secret_file(os.path.join(cloud.work, "state-" + name, hosts[name]["directory_id"],
+                                                    "pending.json"))
+    play = os.path.join(cloud.work, "rotate-with-secrets.yml")
+    with open(play, "w") as handle:
+        handle.write("- name: Load the Entra client secrets\n  hosts: all\n  gather_facts: false\n  tasks:\n"
+                     "    - name: Add each host's client secret to its Entra options\n"
+                     "      ansible.builtin.set_fact:\n"
+                     "        scim_rotation_entra: \"{{ scim_rotation_entra | combine({'client_secret': "
+                     "entra_client_secrets[inventory_hostname]}) }}\"\n"
+                     "      no_log: true\n"
+                     "  vars_files: [%s]\n"
+                     "- name: Rotate\n  ansible.builtin.import_playbook: %s\n" % (secrets_vars, ROTATE))
+    run = cloud.runner.playbook(play, inventory=inv, forks=2)
+    for name, (idp, old_id) in idps.items():
+        directory_id = hosts[name]["directory_id"]
+        creds = cloud.credentials(directory_id)
+        assert len(creds) == 1 and old_id not in creds
+        new_id = list(creds)[0]
+        assert cloud.control.call("GET", "idps/" + idp["idp_id"])["credential_id"] == new_id
+        assert "%s: rotated: %s -> %s, old credential deleted" % (directory_id, old_id, new_id) in run.stdout

@@ -11,8 +11,8 @@ PYTEST := $(BIN)/python -m pytest
 # Fail when pytest collects nothing (exit 5): "no tests" is not a pass.
 PYTEST_ARGS ?= -q -n 2
 
-.PHONY: help venv lock collections-tree demo test unit emulator-test integration molecule sanity lint \
-        changelog-lint docs-lint emulator bench clean
+.PHONY: help venv lock collections-tree demo test unit emulator-test integration molecule sanity sanity-all lint \
+        changelog-lint docs-lint docs ecosystem emulator bench clean
 
 help:
 	@echo "make demo   - run a full SCIM credential rotation against the embedded emulator"
@@ -42,7 +42,7 @@ demo: venv collections-tree
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
 test: venv collections-tree
-	$(MAKE) unit emulator-test integration molecule sanity lint changelog-lint docs-lint
+	$(MAKE) unit emulator-test integration molecule ecosystem sanity lint changelog-lint docs-lint
 
 unit: venv
 	$(PYTEST) $(PYTEST_ARGS) tests/unit
@@ -70,6 +70,22 @@ docs-lint: venv
 
 emulator: venv
 	$(BIN)/python -m emulator --port $${PORT:-8080}
+
+ecosystem: venv collections-tree
+	$(PYTEST) $(PYTEST_ARGS) tests/ecosystem
+
+docs: venv collections-tree
+	docs/docsite/build-docs.sh $(CURDIR)/.build/docs
+
+# ansible-test sanity on every Python ansible-core 2.19 supports that is installed here (pyenv or python3.X on PATH).
+SANITY_PYTHONS ?= 3.8 3.9 3.10 3.11 3.12 3.13
+sanity-all: venv
+	@mkdir -p .build/pythons; for p in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.*; do [ -d "$$p" ] || continue; \
+	  v=$$(basename $$p | cut -d. -f1,2); ln -sfn $$p/bin/python$$v .build/pythons/python$$v; done
+	@for v in $(SANITY_PYTHONS); do \
+	  if PATH=$(CURDIR)/.build/pythons:$$PATH command -v python$$v >/dev/null; then \
+	    PATH=$(CURDIR)/.build/pythons:$$PATH scripts/ansible-test.sh sanity --python $$v --color no || exit 1; \
+	  else echo "python$$v is not installed: skipped"; fi; done
 
 bench: venv collections-tree
 	$(BIN)/python benchmarks/run_all.py

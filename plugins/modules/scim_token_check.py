@@ -162,8 +162,9 @@ def main():
         result["credential_id"] = credential_id
     which = "the token of %s" % credential_id if credential_id else "the token"
     if p["expect"] == "accepted" and not outcome["authenticated"]:
-        module.fail_json(msg="%s was rejected by %s (HTTP %s), but it must work" % (which, base_url, outcome["status"]),
-                         **result)
+        reason = ": %s" % outcome["detail"] if outcome["detail"] else ""
+        module.fail_json(msg="%s was rejected by %s (HTTP %s%s), but it must work"
+                         % (which, base_url, outcome["status"], reason), **result)
     if p["expect"] == "rejected" and outcome["authenticated"]:
         module.fail_json(msg="%s still works at %s (HTTP %s), but it must be rejected" % (which, base_url,
                                                                                           outcome["status"]), **result)

@@ -1,0 +1,60 @@
+"""The execution environment: `ansible-builder create` on execution-environment.yml gives a build context that
+holds the Galaxy artifact and requirements with `requests`; the Containerfile's galaxy and introspection steps,
+run here without a container engine, install the collection and find `requests`."""
+
+import hashlib
+import os
+import shutil
+
+import yaml
+
+from tests.ecosystem.support import ARTIFACT_NAME, BIN, ROOT, ansible_env, run
+
+
+def sha256(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_ansible_builder_create_gives_a_complete_context(artifact, tmp_path):
+    definition = yaml.safe_load(open(os.path.join(ROOT, "execution-environment.yml")))
+    assert definition["version"] == 3
+    # the definition names the artifact of galaxy.yml's version
+    shipped = [f["src"] for f in definition["additional_build_files"]]
+    assert shipped == [".build/dist/" + ARTIFACT_NAME]
+    assert definition["dependencies"]["galaxy"]["collections"] == [
+        {"name": "collections/" + ARTIFACT_NAME, "type": "file"}]
+    for name in ("execution-environment.yml", "requirements.txt"):
+        shutil.copy(os.path.join(ROOT, name), str(tmp_path / name))
+    os.makedirs(str(tmp_path / ".build" / "dist"))
+    shutil.copy(artifact, str(tmp_path / ".build" / "dist" / ARTIFACT_NAME))
+    context = tmp_path / "context"
+    run([os.path.join(BIN, "ansible-builder"), "create", "-f", str(tmp_path / "execution-environment.yml"),
+         "-c", str(context), "--output-filename", "Containerfile"])
+    containerfile = open(str(context / "Containerfile")).read()
+    assert 'EE_BASE_IMAGE="%s"' % definition["images"]["base_image"]["name"] in containerfile
+    assert "ansible-core" in containerfile and "ansible-runner" in containerfile
+    build = context / "_build"
+    assert sha256(str(build / "collections" / ARTIFACT_NAME)) == sha256(artifact)
+    assert yaml.safe_load(open(str(build / "requirements.yml")))["collections"][0]["name"] == "collections/" + ARTIFACT_NAME
+    assert "requests" in open(str(build / "requirements.txt")).read()
+
+    # The galaxy stage: `ansible-galaxy collection install -r requirements.yml` in /build (= _build).
+    collections = tmp_path / "image-collections"
+    env = ansible_env(str(collections), str(tmp_path / "home"), ANSIBLE_GALAXY_DISABLE_GPG_VERIFY="1")
+    run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "-r", "requirements.yml",
+         "--collections-path", str(collections)], env=env, cwd=str(build))
+    assert os.path.isfile(str(collections / "ansible_collections" / "alicloud" / "cloudsso" / "meta" / "runtime.yml"))
+    # The builder stage: the context's own introspection script over the installed collections.
+    pip = tmp_path / "pip.txt"
+    run([os.path.join(BIN, "python"), str(build / "scripts" / "introspect.py"), "introspect",
+         "--user-pip=%s" % (build / "requirements.txt"), "--write-pip=%s" % pip,
+         "--write-bindep=%s" % (tmp_path / "bindep.txt"), str(collections)])
+    assert "requests>=2.25  # from collection alicloud.cloudsso" in open(str(pip)).read()
+
+
+def test_introspect_lists_requests_for_an_installed_copy(installed):
+    collections, _ = installed
+    out = run([os.path.join(BIN, "ansible-builder"), "introspect", "--sanitize", collections]).stdout
+    python = yaml.safe_load(out.split("---", 1)[1])["python"]
+    assert [line.split("#")[0].strip() for line in python] == ["requests>=2.25"]
+    assert "alicloud.cloudsso" in python[0]

@@ -19,9 +19,16 @@ __metaclass__ = type
 
 import hashlib
 import json
+import os
 import re
+import tempfile
 import time
 from datetime import timedelta
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: each process paces itself only
+    fcntl = None
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
     CREDENTIAL_ID_IN_TEXT,
@@ -147,6 +154,16 @@ class Pacer(object):
         self.calls = 0
         self.waited = 0.0
         self._last = self.clock() if hold_first else None
+        self._shared = None
+
+    def share(self, key, folder=None):
+        """Pace together with every process on this machine that paces with the same key: the forks of a
+        play that run this module at once for many directories of one account. `key()` (called at the first
+        wait) names the account's access key; the time of the last call is kept in a file of the temporary
+        folder, locked while a process waits for its turn. Only for a pacer on the system clock (a test's
+        injected clock paces its own calls), and only where fcntl exists."""
+        if fcntl is not None and self.clock is time.monotonic:
+            self._shared = [key, folder or tempfile.gettempdir(), None]
 
     def wait(self):
         now = self.clock()
@@ -158,8 +175,40 @@ class Pacer(object):
                 self.sleep(remaining)
                 self.waited += remaining
                 now = self.clock()
+        if self._shared is not None:
+            self._take_turn()
+            now = self.clock()
         self._last = now
         self.calls += 1
+
+    def _take_turn(self):
+        """Wait until `interval` has passed since the last call of any process sharing the key, and record
+        this call's time. Without a usable file, this process's own pacing stands."""
+        key, folder, path = self._shared
+        if path is None:
+            digest = hashlib.sha256(str(key()).encode("utf-8")).hexdigest()[:16]
+            path = self._shared[2] = os.path.join(folder, "alicloud-cloudsso-lookupevents-%s.pace" % digest)
+        try:
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except (IOError, OSError):
+            return
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                last = float(os.read(handle, 64).decode("ascii") or "nan")
+            except ValueError:
+                last = float("nan")
+            now = time.time()
+            remaining = last + self.interval - now
+            if 0 < remaining <= self.interval:  # a time from the future (clock set back) is ignored
+                self.sleep(remaining)
+                self.waited += remaining
+                now = time.time()
+            os.lseek(handle, 0, os.SEEK_SET)
+            os.ftruncate(handle, 0)
+            os.write(handle, repr(now).encode("ascii"))
+        finally:
+            os.close(handle)  # releases the lock
 
     def backoff(self, delay):
         if delay > 0:
@@ -460,8 +509,11 @@ def scan_usage(module, credential_ids, since, until, region=None, endpoint_url=N
     the module with a message that names the region, the pages read and the way out."""
     region = region or module.region
     trail = module.client("actiontrail", region=region, endpoint_url=endpoint_url)
+    pacer = Pacer(max_calls_per_second)
+    # The limit is the account's: the forks of one play share one pace per access key on this machine.
+    pacer.share(lambda: trail.credentials.get().access_key_id)
     scan = UsageScan(trail, credential_ids, since, until, event_names=event_names, stop_when_found=stop_when_found,
-                     max_pages=max_pages, pacer=Pacer(max_calls_per_second), ignore_user_agents=ignore_user_agents)
+                     max_pages=max_pages, pacer=pacer, ignore_user_agents=ignore_user_agents)
 
     def calls_by_product():
         return dict(actiontrail=trail.api_calls, cloudsso=cloudsso_client.api_calls if cloudsso_client else 0)

@@ -12,12 +12,16 @@ __metaclass__ = type
 import re
 from datetime import datetime, timezone
 
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.times import parse_iso_time
+
 DIRECTORY_ID_PATTERN = re.compile(r"^d-[0-9a-zA-Z]{12}$")
 CREDENTIAL_ID_PATTERN = re.compile(r"^scimcred-[0-9a-zA-Z]{20}$")
 # Literal credential IDs inside free text (ActionTrail events); the look-arounds keep a longer
 # look-alike from matching a prefix.
 CREDENTIAL_ID_IN_TEXT = re.compile(r"(?<![0-9a-zA-Z])scimcred-[0-9a-zA-Z]{20}(?![0-9a-zA-Z])")
 CREDENTIAL_LIMIT = 2
+NOT_FOUND = "EntityNotExists.SCIMCredential"
 ENABLED = "Enabled"
 DISABLED = "Disabled"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -29,16 +33,7 @@ def utc_now():
 
 def parse_time(value):
     """Parse CloudSSO / ActionTrail UTC times (`2024-01-04T08:00:00Z`, with or without fractions)."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return parse_iso_time(value)
 
 
 def format_time(value):
@@ -119,7 +114,13 @@ class CloudSSO(object):
         return credential_record(raw, directory_id) if raw else None
 
     def delete_credential(self, directory_id, credential_id):
-        self.client.call("DeleteSCIMServerCredential", {"DirectoryId": directory_id, "CredentialId": credential_id})
+        """Delete a credential. A retry that finds it gone is a success: the attempt before it may have been
+        applied (the answer was lost), and the credential is absent either way."""
+        try:
+            self.client.call("DeleteSCIMServerCredential", {"DirectoryId": directory_id, "CredentialId": credential_id})
+        except AlibabaCloudError as error:
+            if error.code != NOT_FOUND or error.attempts < 2:
+                raise
 
     def synchronization_status(self, directory_id):
         answer = self.client.call("GetSCIMSynchronizationStatus", {"DirectoryId": directory_id})

@@ -44,7 +44,6 @@ __metaclass__ = type
 
 import json
 import os
-import re
 import threading
 from datetime import datetime, timedelta, timezone
 
@@ -57,6 +56,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import Rp
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, CredentialError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session, send
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.signing import percent_encode
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.times import parse_iso_time
 
 REFRESH_MARGIN = timedelta(minutes=3)
 DEFAULT_SESSION_NAME = "alicloud-cloudsso"
@@ -103,25 +103,13 @@ def _is_true(value):
     return str(value or "").strip().lower() == "true"
 
 
-_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
-
-
 def parse_expiration(value):
     """`2015-04-09T11:52:19Z` (fractions and offsets accepted) as an aware UTC datetime, or None."""
     if value in (None, ""):
         return None
-    # Parsed by hand: datetime.fromisoformat before Python 3.11 rejects "Z" and most fractions.
-    match = _TIME.match(str(value).strip())
-    if not match:
+    parsed = parse_iso_time(value)
+    if parsed is None:
         raise CredentialError("the credential expiration %r is not an ISO 8601 time" % str(value)[:40])
-    day, clock, fraction, offset = match.groups()
-    parsed = datetime.strptime("%sT%s" % (day, clock), "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    if fraction:
-        parsed += timedelta(microseconds=int((fraction + "000000")[:6]))
-    if offset and offset != "Z":
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        parsed -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return parsed
 
 

@@ -54,6 +54,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import (
     jittered_backoff,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.times import parse_iso_time
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
 try:
@@ -617,12 +618,17 @@ def graph_client_from_module(module):
         register_secret=module.register_secret)
 
 
+def _at(url, graph):
+    """Whether `url` (a failed request's URL, as the transport reports it) is Graph's or the login endpoint's."""
+    url = url or ""
+    return any(url == base or url.startswith(base + "/") for base in (graph.graph_endpoint, graph.login_endpoint))
+
+
 def fail_graph(module, error, graph=None, **result):
     """Fail the module with a message for a GraphError (or any AlibabaCloudError raised on the way)."""
     if isinstance(error, CredentialError) and error.action == "Entra ID token request":
         message = "Entra ID client credential problem: %s" % error.message
-    elif isinstance(error, GraphError) or (
-            graph is not None and error.endpoint in (graph.graph_endpoint, graph.login_endpoint)):
+    elif isinstance(error, GraphError) or (graph is not None and _at(error.endpoint, graph)):
         message = explain_graph(error)
         if getattr(error, "aadsts", None) and graph is not None:
             message += " (The sign-in used the %s.)" % graph.credential.description
@@ -699,19 +705,8 @@ def _scrub(value, secrets):
 
 def parse_time(value):
     """Graph DateTimeOffset (`2024-01-04T08:00:00Z`, `...00.1234567Z`, `+00:00`) as epoch seconds."""
-    if not value:
-        return None
-    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
-    if not match:
-        return None
-    parts = [int(g) for g in match.groups()[:6]]
-    seconds = calendar.timegm(tuple(parts) + (0, 0, 0)) + (float(match.group(7)) if match.group(7) else 0.0)
-    zone = match.group(8)
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        seconds -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return seconds
+    parsed = parse_iso_time(value)
+    return None if parsed is None else calendar.timegm(parsed.utctimetuple()) + parsed.microsecond / 1e6
 
 
 def same_url(left, right):

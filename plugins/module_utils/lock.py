@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import json
 import os
 import socket
@@ -99,7 +100,9 @@ def acquire(path, owner, stale_after_seconds, now=None):
     for _attempt in range(3):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        except OSError:
+        except OSError as error:
+            if error.errno != errno.EEXIST:
+                raise  # no folder, no permission: the caller names the file and the reason
             holder = read_holder(path)
             if holder and holder.get("owner") == owner:
                 return True, False, holder, took_over

@@ -11,6 +11,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # type: ignore
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -131,10 +137,16 @@ class AlibabaCloudModule(object):
             self.fail_json(msg="region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)" % region)
         return region
 
-    def scim_endpoint(self, override=None):
-        """The SCIM base URL; the region is needed only when the URL template names it."""
+    def scim_endpoint(self, override=None, region=None):
+        """The SCIM base URL; the region (`region`, else the module's) is needed only when the URL template
+        names it. Fails unless the result is an http(s) URL: an identity provider would be given it."""
         template = scim_endpoint_template(override)
-        return scim_endpoint(self.region if "{region}" in template else None, template)
+        url = scim_endpoint((region or self.region) if "{region}" in template else None, template)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", url):
+            self.fail_json(msg="scim_endpoint %r is not an http(s) URL (for example "
+                               "https://cloudsso-scim-cn-shanghai.aliyun.com/scim/v2)" % url, changed=False)
+        return url
 
     # --- clients -------------------------------------------------------------------------------------
     @property

@@ -258,10 +258,14 @@ def run_plan(module):
     )
     from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import CloudSSO, invalid_ids, utc_now
     from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
     from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_secret_file
 
     p = module.params
     problems = invalid_ids(p)
+    if p["actiontrail_region"] is not None and not is_valid_region(p["actiontrail_region"]):
+        problems.append("actiontrail_region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)"
+                        % p["actiontrail_region"])
     for name in ("min_age_days", "expiring_within_days", "orphan_grace_minutes"):
         if p[name] is not None and p[name] < 0:
             problems.append("%s must be 0 or more, got %s" % (name, p[name]))

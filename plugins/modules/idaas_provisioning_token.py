@@ -138,7 +138,7 @@ api_calls:
   sample: 2
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import scim_endpoint, scim_endpoint_template
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import read_candidate_token
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.idaas import (
@@ -168,16 +168,16 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    module.fail_on(invalid_idaas_ids(p))
+    problems = invalid_idaas_ids(p)
+    if p["directory_region"] is not None and not is_valid_region(p["directory_region"]):
+        problems.append("directory_region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)"
+                        % p["directory_region"])
+    module.fail_on(problems)
     try:
         token, _metadata = read_candidate_token(p, module.register_secret)
     except SecretFileError as error:
         module.fail_json(msg=str(error), changed=False)
-    template = scim_endpoint_template(p["scim_endpoint"])
-    if "{region}" in template and p["directory_region"]:
-        base_url = scim_endpoint(p["directory_region"], template)
-    else:
-        base_url = module.scim_endpoint(p["scim_endpoint"])
+    base_url = module.scim_endpoint(p["scim_endpoint"], region=p["directory_region"])
 
     api = IDaaS(module.client())
     result = dict(changed=False, instance_id=p["instance_id"], application_id=p["application_id"],

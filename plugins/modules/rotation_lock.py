@@ -39,7 +39,9 @@ options:
     choices: [acquired, released]
     default: acquired
   stale_after_minutes:
-    description: A lock older than this is taken over even when its process seems alive.
+    description:
+      - A lock older than this is taken over even when its process seems alive.
+      - At least V(1). A smaller value would let every run take over every lock.
     type: int
     default: 240
 extends_documentation_fragment:
@@ -103,6 +105,9 @@ def main():
         ),
     )
     p = module.params
+    if p["stale_after_minutes"] < 1:
+        module.fail_json(msg="stale_after_minutes must be 1 or more, got %s: a smaller value would let every run "
+                             "take over the lock of a run still going" % p["stale_after_minutes"])
     if p["state"] == "released":
         released = release(p["path"], p["owner"])
         module.exit_json(changed=released, acquired=False, holder=read_holder(p["path"]))

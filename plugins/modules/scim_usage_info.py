@@ -100,8 +100,10 @@ options:
   max_calls_per_second:
     description:
       - The most C(LookupEvents) calls per second this module makes, retries included. ActionTrail allows 2
-        per second per account, shared by every tool and every fork that searches it at the same time. With
-        N forks running this module, set it to 2/N.
+        per second per account, shared by every tool and every fork that searches it at the same time.
+      - The runs of this module on one machine with the same access key share this pace, forks of a play
+        included. The time of the last call is kept in a lock file in the temporary folder. Other machines
+        and other tools searching the same account's ActionTrail are not counted; lower this value for them.
       - Each interval is lengthened by 0.05 seconds so that network jitter cannot push three calls into one
         second at the service, and the first call also waits one interval after the module starts, so that
         tasks that run this module back to back stay under the limit too.

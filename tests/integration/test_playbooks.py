@@ -1,5 +1,6 @@
 """The shipped playbooks through ansible-playbook with an inventory of directories, as users run them."""
 
+import glob
 import json
 import os
 
@@ -90,3 +91,31 @@ def test_rotate_playbook_rotates_each_directory_with_short_host_variable_names(c
         new_id = list(creds)[0]
         assert cloud.control.call("GET", "idps/" + idp["idp_id"])["credential_id"] == new_id
         assert "%s: rotated: %s -> %s, old credential deleted" % (directory_id, old_id, new_id) in run.stdout
+
+
+def test_rotation_whose_verification_waits_in_vain_says_so_and_puts_the_old_credential_back(cloud):
+    """The IdP never calls with the new token (the custom task file hands it to nobody): the verify step's
+    bounded wait ends with a sentence naming the credential, the polls and the variable to raise; the rescue
+    re-enables the old credential and keeps the new one (the IdP may hold it)."""
+    directory_id, (old,) = cloud.directory(credentials=[{"create_time": "2026-01-04T08:00:00Z"}])
+    tasks = os.path.join(cloud.work, "hand_to_nobody.yml")
+    with open(tasks, "w") as handle:
+        handle.write("- name: Hand the token to nobody\n  ansible.builtin.debug:\n"
+                     "    msg: \"{{ scim_rotation_new_credential_id }}\"\n")
+    state = os.path.join(cloud.work, "state")
+    cloud.runner.allow_secret_file(os.path.join(state, directory_id, "pending.json"))
+    inv = inventory(cloud, {"corp": {"directory_id": directory_id, "region": "cn-shanghai",
+                                     "scim_rotation_idp": "custom", "scim_rotation_idp_tasks": tasks,
+                                     "scim_rotation_state_dir": state, "scim_rotation_usage_window": "1h",
+                                     "scim_rotation_verify_interval_seconds": 1,
+                                     "scim_rotation_verify_timeout_seconds": 2}})
+    run = cloud.runner.playbook(ROTATE, inventory=inv, expect_rc=2)
+    creds = cloud.credentials(directory_id)
+    assert creds[old["credential_id"]] == "Enabled" and len(creds) == 2
+    (new_id,) = [c for c in creds if c != old["credential_id"]]
+    assert "no ActionTrail event shows %s in use since" % new_id in run.stdout
+    assert "polls (scim_rotation_verify_timeout_seconds: 2)" in run.stdout
+    report = json.load(open(glob.glob(os.path.join(state, "reports", directory_id + "-*.json"))[0]))
+    assert "no ActionTrail event shows %s" % new_id in report["message"] and "Unknown error" not in report["message"]
+    assert report["outcome"] == "failed" and report["failed_step"] == "verify"
+    assert report["rescue"]["old_reenabled"] is True and report["rescue"]["new_deleted"] is False

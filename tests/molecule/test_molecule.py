@@ -1,0 +1,92 @@
+"""Every Molecule scenario of extensions/molecule/ through `molecule test`, leak-scanned.
+
+Each test starts its own emulator (EmulatorProcess: loopback, port 0, stops with this process) and hands its URL
+to the scenario through CLOUDSSO_EMULATOR_URL, so the scenario's prepare only seeds it and its destroy leaves it
+running. That is what makes the leak scan robust: after Molecule has finished, however it finished (a failed
+verify, a crash before destroy), this test still asks the live emulator for every secret it issued
+(`/_emulator/secrets`: the access key, the SCIM secrets, the Entra app's client secret, the tokens Graph and
+IDaaS received) and searches for them in everything Molecule printed, the ansible log (ANSIBLE_LOG_PATH) and every
+file left in the scenario's ephemeral folder. No secret file has to be written for the test and then excluded:
+destroy removes the scenario's secret files, so nothing in the folder may hold a secret.
+
+Ansible runs at -vvvv (ANSIBLE_VERBOSITY=4). Molecule builds the collection and installs it into a temporary
+ANSIBLE_HOME, so the scenarios exercise the built artifact.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.helpers.ansible import ROOT, clean_environment
+from tests.helpers.emulator import EmulatorProcess
+from tests.helpers.leaks import assert_no_leaks, read_tree
+
+BIN = os.path.dirname(sys.executable)
+MOLECULE_DIR = os.path.join(ROOT, "extensions", "molecule")
+SCENARIOS = sorted(name for name in os.listdir(MOLECULE_DIR)
+                   if os.path.isfile(os.path.join(MOLECULE_DIR, name, "molecule.yml")))
+
+
+def scenario_spec(name):
+    with open(os.path.join(MOLECULE_DIR, name, "molecule.yml")) as handle:
+        config = yaml.safe_load(handle)
+    return config["provisioner"]["inventory"]["host_vars"]["localhost"]["scenario"]
+
+
+@pytest.fixture(scope="session")
+def ansible_home(tmp_path_factory):
+    """One ANSIBLE_HOME per pytest worker: Molecule installs the built collection there before each scenario."""
+    return str(tmp_path_factory.mktemp("ansible-home"))
+
+
+def test_every_scenario_is_collected():
+    assert len(SCENARIOS) >= 9, SCENARIOS
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_molecule_scenario(scenario, tmp_path, ansible_home):
+    ephemeral = str(tmp_path / "ephemeral")
+    log = str(tmp_path / "ansible.log")
+    with EmulatorProcess() as emulator:
+        env = clean_environment()
+        env.update(
+            PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
+            ANSIBLE_HOME=ansible_home,
+            ANSIBLE_LOG_PATH=log,
+            ANSIBLE_VERBOSITY="4",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+            NO_COLOR="1",
+            MOLECULE_EPHEMERAL_DIRECTORY=ephemeral,
+            CLOUDSSO_EMULATOR_URL=emulator.url,
+        )
+        proc = subprocess.run([os.path.join(BIN, "molecule"), "test", "--scenario-name", scenario], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+        log_text = open(log).read() if os.path.exists(log) else ""
+        texts = {"molecule stdout": proc.stdout, "molecule stderr": proc.stderr, "ansible log": log_text}
+        texts.update(read_tree(ephemeral))
+        assert_no_leaks(texts, emulator.control.secrets())
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 0, "molecule test -s %s: rc %s\n%s" % (scenario, proc.returncode, output[-15000:])
+        # destroy stopped nothing it did not start
+        assert emulator.proc.poll() is None
+
+    assert "ESTABLISH LOCAL CONNECTION" in log_text  # ANSIBLE_VERBOSITY took effect (-vvv and more)
+    runs = scenario_spec(scenario)["runs"]
+    # the role validated its arguments once per run (meta/argument_specs.yml), and passed
+    assert log_text.count("Validating arguments against arg spec 'main'") == len(runs)
+    # a JSON report per run, and its message as the summary line of the play's output
+    reports = sorted(glob.glob(os.path.join(ephemeral, "cloudsso", "reports", "run-*.json")))
+    assert len(reports) == len(runs)
+    for path in reports:
+        with open(path) as handle:
+            report = json.load(handle)
+        assert "%s (report: %s)" % (report["message"], path) in output
+    # destroy removed the secrets and the rotation state
+    assert not os.path.exists(os.path.join(ephemeral, "cloudsso", "secrets"))
+    assert not os.path.exists(os.path.join(ephemeral, "cloudsso", "state"))

@@ -12,12 +12,13 @@ PYTEST := $(BIN)/python -m pytest
 PYTEST_ARGS ?= -q -n 2
 
 .PHONY: help venv lock collections-tree demo test unit emulator-test integration molecule sanity sanity-all lint \
-        changelog-lint docs-lint docs ecosystem emulator bench clean
+        changelog-lint docs-lint docs ecosystem reliability awx awx-scale bench-smoke emulator bench clean
 
 help:
 	@echo "make demo   - run a full SCIM credential rotation against the embedded emulator"
-	@echo "make test   - run every test (unit, emulator, integration, molecule, sanity, lint)"
-	@echo "make venv | unit | emulator-test | integration | molecule | sanity | lint | emulator | bench | lock"
+	@echo "make test   - run every test (unit, emulator, integration, molecule, reliability, ecosystem, awx, sanity, lint)"
+	@echo "make venv | unit | emulator-test | integration | molecule | reliability | awx | ecosystem | sanity | lint"
+	@echo "make bench | awx-scale | docs | emulator | lock"
 
 $(BIN)/.installed: tests/requirements.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +43,7 @@ demo: venv collections-tree
 	$(BIN)/ansible-playbook playbooks/demo.yml
 
 test: venv collections-tree
-	$(MAKE) unit emulator-test integration molecule ecosystem sanity lint changelog-lint docs-lint
+	$(MAKE) unit emulator-test integration molecule reliability ecosystem awx bench-smoke sanity lint changelog-lint docs-lint
 
 unit: venv
 	$(PYTEST) $(PYTEST_ARGS) tests/unit
@@ -70,6 +71,21 @@ docs-lint: venv
 
 emulator: venv
 	$(BIN)/python -m emulator --port $${PORT:-8080}
+
+reliability: venv collections-tree
+	$(PYTEST) $(PYTEST_ARGS) tests/reliability
+
+awx: venv collections-tree
+	$(PYTEST) $(PYTEST_ARGS) tests/awx
+
+# The AWX rotation job at full size (CI runs it with 10 directories in "make awx").
+awx-scale: venv collections-tree
+	@mkdir -p benchmarks/out
+	AWX_SCALE=50 AWX_FORKS=10 AWX_RESULT_FILE=$(CURDIR)/benchmarks/out/awx_scale.json \
+	  $(PYTEST) -q -p no:xdist tests/awx -k rotation_job
+
+bench-smoke: venv collections-tree
+	$(PYTEST) $(PYTEST_ARGS) tests/benchmarks
 
 ecosystem: venv collections-tree
 	$(PYTEST) $(PYTEST_ARGS) tests/ecosystem

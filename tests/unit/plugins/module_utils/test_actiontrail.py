@@ -87,7 +87,7 @@ def ram_list_users(when=NOW - timedelta(hours=2)):
         "acsRegion": "cn-hangzhou", "sourceIpAddress": "198.51.100.7", "userAgent": "aliyun-cli/3.0.200",
         "requestId": "R-1", "requestParameters": {"MaxItems": 100, "AcsHost": "ram.aliyuncs.com"},
         "userIdentity": {"type": "ram-user", "principalId": "276000000000000000", "accountId": "1234567890123456",
-                         "accessKeyId": "LTAI5tExampleKeyId01", "userName": "ops"},
+                         "accessKeyId": "TESTEXAMPLEKEYID0001", "userName": "ops"},
     }
 
 

@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.cloudsso contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Folders and files on a controller that other users share (bastions, AWX execution nodes, laptops).
+
+Three rules, in one place:
+- a folder this collection creates is made 0700; a folder that exists is never chmod-ed or chown-ed;
+- a folder is trusted only when it is owned by this user (or root) and nobody else can write in it, unless
+  it carries the sticky bit (as /tmp does); a private folder (one that holds secrets) must be owned by
+  this user and closed to group and others;
+- a file where a regular file is expected is opened with O_NOFOLLOW and O_NONBLOCK (a FIFO must not
+  hang the run) and refused unless it is a regular file owned by this user.
+
+Errors name the path and the problem, never a file's content.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+import os
+import stat
+
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class UnsafePathError(Exception):
+    """A path this collection must not use; the message names the path (and the option, when known)."""
+
+
+def _label(path, option):
+    return "%s %s" % (option, path) if option else path
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def folder_problem(st, private=False, uid=None):
+    """Why a folder with stat result `st` cannot be trusted, or None. `private`: it will hold secrets."""
+    uid = os.geteuid() if uid is None else uid
+    if not stat.S_ISDIR(st.st_mode):
+        return "is %s, not a folder" % _kind(st.st_mode)
+    if private:
+        if st.st_uid != uid:
+            return "is owned by uid %d, not by this user (uid %d)" % (st.st_uid, uid)
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return "has mode %04o: group and others must have no access (0700)" % stat.S_IMODE(st.st_mode)
+        return None
+    if st.st_uid not in (uid, 0):
+        return "is owned by uid %d, neither this user (uid %d) nor root" % (st.st_uid, uid)
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX:
+        return ("has mode %04o: others can write in it and it has no sticky bit, so they could replace what this "
+                "collection writes there" % stat.S_IMODE(st.st_mode))
+    return None
+
+
+def check_folder(path, option=None, private=False):
+    """Raise UnsafePathError unless `path` is a folder that can be trusted (see folder_problem). A symbolic
+    link to a folder is judged by its target, and the link itself must be trustworthy too."""
+    try:
+        link = os.lstat(path)
+        target = os.stat(path)
+    except OSError as error:
+        raise UnsafePathError("%s: %s" % (_label(path, option), error.strerror or type(error).__name__))
+    if stat.S_ISLNK(link.st_mode) and link.st_uid not in (os.geteuid(), 0):
+        raise UnsafePathError("%s is a symbolic link owned by uid %d, not by this user"
+                              % (_label(path, option), link.st_uid))
+    problem = folder_problem(target, private=private)
+    if problem:
+        raise UnsafePathError("%s %s" % (_label(path, option), problem))
+
+
+def missing_folders(path):
+    """The folders from the first missing ancestor of `path` down to `path` itself, outermost first."""
+    missing = []
+    current = os.path.abspath(path)
+    while not os.path.lexists(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    return list(reversed(missing))
+
+
+def ensure_folder(path, option=None, private=False, check_mode=False):
+    """Make `path` (and missing parents) with mode 0700, or check the existing one; never chmod.
+    Returns the folders created (or that would be, in check mode). The nearest existing ancestor must be
+    trustworthy, so nothing is created inside a folder another user controls."""
+    path = os.path.abspath(path)
+    missing = missing_folders(path)
+    anchor = os.path.dirname(missing[0]) if missing else None
+    if anchor is not None:
+        check_folder(anchor, option="%s (parent folder)" % option if option else "parent folder")
+    if check_mode:
+        if not missing:
+            check_folder(path, option=option, private=private)
+        return missing
+    for folder in missing:
+        try:
+            os.mkdir(folder, 0o700)
+        except OSError as error:
+            if error.errno != errno.EEXIST:
+                raise UnsafePathError("%s: cannot create %s: %s"
+                                      % (_label(path, option), folder, error.strerror or type(error).__name__))
+    check_folder(path, option=option, private=private)
+    return missing
+
+
+def open_regular(path, flags=os.O_RDONLY, mode=0o600, option=None, owner_only=True):
+    """os.open() that follows no symbolic link, never blocks on a FIFO, and refuses anything but a regular
+    file (owned by this user when `owner_only`). Returns the descriptor, in blocking mode."""
+    try:
+        fd = os.open(path, flags | O_NOFOLLOW | O_NONBLOCK, mode)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafePathError("%s is a symbolic link; give the real path" % _label(path, option))
+        if error.errno == errno.ENXIO:  # a FIFO opened for writing with no reader
+            raise UnsafePathError("%s is a FIFO, not a regular file" % _label(path, option))
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafePathError("%s is %s, not a regular file" % (_label(path, option), _kind(st.st_mode)))
+        if owner_only and st.st_uid != os.geteuid():
+            raise UnsafePathError("%s is owned by uid %d, not by this user (uid %d)"
+                                  % (_label(path, option), st.st_uid, os.geteuid()))
+        if O_NONBLOCK:
+            import fcntl  # POSIX only, like O_NONBLOCK itself
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def refuse_special(path, option=None):
+    """Raise UnsafePathError when `path` exists and is not a regular file (a FIFO, a socket, a device, a
+    symbolic link, a folder); do nothing when it does not exist."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise UnsafePathError("%s is %s; this collection writes only regular files" % (_label(path, option),
+                                                                                         _kind(st.st_mode)))

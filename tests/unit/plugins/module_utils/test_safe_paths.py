@@ -1,0 +1,117 @@
+"""safe_paths: folders made 0700 and never chmod-ed, untrusted folders and special files refused."""
+
+import os
+import stat
+
+import pytest
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import safe_paths
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import UnsafePathError
+
+OTHER_UID = 65534
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_missing_folders_are_created_0700(tmp_path):
+    target = tmp_path / "a" / "b"
+    created = safe_paths.ensure_folder(str(target), option="scim_rotation_state_dir", private=True)
+    assert created == [str(tmp_path / "a"), str(target)]
+    assert mode(tmp_path / "a") == 0o700 and mode(target) == 0o700
+
+
+def test_check_mode_creates_nothing(tmp_path):
+    target = tmp_path / "a"
+    assert safe_paths.ensure_folder(str(target), check_mode=True) == [str(target)]
+    assert not target.exists()
+
+
+def test_existing_folder_keeps_its_mode(tmp_path):
+    target = tmp_path / "shared"
+    target.mkdir()
+    os.chmod(target, 0o1777)
+    assert safe_paths.ensure_folder(str(target), option="scim_rotation_report_path") == []
+    assert mode(target) == 0o1777
+
+
+def test_world_writable_folder_without_sticky_bit_is_refused(tmp_path):
+    target = tmp_path / "open"
+    target.mkdir()
+    os.chmod(target, 0o777)
+    with pytest.raises(UnsafePathError, match="scim_rotation_report_path .*0777.*sticky"):
+        safe_paths.ensure_folder(str(target), option="scim_rotation_report_path")
+    assert mode(target) == 0o777
+
+
+def test_nothing_is_created_inside_an_untrusted_parent(tmp_path):
+    parent = tmp_path / "open"
+    parent.mkdir()
+    os.chmod(parent, 0o777)
+    with pytest.raises(UnsafePathError, match="parent folder"):
+        safe_paths.ensure_folder(str(parent / "mine"), option="scim_rotation_state_dir")
+    assert not (parent / "mine").exists()
+
+
+def test_private_folder_must_be_closed_to_others(tmp_path):
+    target = tmp_path / "state"
+    target.mkdir()
+    os.chmod(target, 0o755)
+    with pytest.raises(UnsafePathError, match="0755"):
+        safe_paths.check_folder(str(target), option="scim_rotation_state_dir", private=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder to another user")
+def test_folder_of_another_user_is_refused(tmp_path):
+    target = tmp_path / "theirs"
+    target.mkdir(mode=0o700)
+    os.chown(target, OTHER_UID, OTHER_UID)
+    with pytest.raises(UnsafePathError, match="owned by uid %d" % OTHER_UID):
+        safe_paths.check_folder(str(target), option="scim_rotation_state_dir", private=True)
+    with pytest.raises(UnsafePathError, match="owned by uid %d" % OTHER_UID):
+        safe_paths.check_folder(str(target))
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "rotation.lock"
+    os.mkfifo(str(fifo))
+    with pytest.raises(UnsafePathError, match="FIFO"):
+        safe_paths.open_regular(str(fifo), os.O_RDWR | os.O_CREAT)
+    with pytest.raises(UnsafePathError, match="FIFO"):
+        safe_paths.open_regular(str(fifo), os.O_WRONLY)
+    with pytest.raises(UnsafePathError, match="FIFO"):
+        safe_paths.refuse_special(str(fifo), option="secret_file")
+
+
+def test_symlink_is_refused(tmp_path):
+    real = tmp_path / "real"
+    real.write_text("x")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    with pytest.raises(UnsafePathError, match="symbolic link"):
+        safe_paths.open_regular(str(link))
+    with pytest.raises(UnsafePathError, match="symbolic link"):
+        safe_paths.refuse_special(str(link))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a file to another user")
+def test_file_of_another_user_is_refused(tmp_path):
+    planted = tmp_path / "pace"
+    planted.write_text("0")
+    os.chown(planted, OTHER_UID, OTHER_UID)
+    with pytest.raises(UnsafePathError, match="owned by uid"):
+        safe_paths.open_regular(str(planted), os.O_RDWR)
+
+
+def test_regular_file_opens_in_blocking_mode(tmp_path):
+    path = tmp_path / "f"
+    fd = safe_paths.open_regular(str(path), os.O_RDWR | os.O_CREAT)
+    try:
+        import fcntl
+        assert not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_NONBLOCK
+        assert mode(path) == 0o600
+    finally:
+        os.close(fd)
+    safe_paths.refuse_special(str(path))
+    safe_paths.refuse_special(str(tmp_path / "missing"))

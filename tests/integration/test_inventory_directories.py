@@ -7,13 +7,16 @@ import json
 import os
 import stat
 import subprocess
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.helpers.ansible import BIN, COLLECTIONS, PlaybookRunner, clean_environment, emulator_env
+from tests.helpers.ansible import BIN, COLLECTIONS, ROOT, PlaybookRunner, clean_environment, emulator_env
 from tests.helpers.emulator import make_access_key
 from tests.helpers.leaks import assert_no_leaks
 
+EXPIRY = os.path.join(ROOT, "playbooks", "expiry_report.yml")
+ROTATE = os.path.join(ROOT, "playbooks", "rotate.yml")
 HUB = "1300000000000000"
 RETAIL, EU, HK, EMPTY = "1300000000000001", "1300000000000002", "1300000000000003", "1300000000000004"
 
@@ -138,30 +141,38 @@ def test_one_host_per_directory_with_rotation_variables_and_no_secret(fleet):
     assert counts["sts:AssumeRole"] == 3
 
 
-def test_the_host_variables_reach_each_account_in_a_playbook(fleet):
+def test_the_shipped_expiry_report_reads_each_account_of_the_fleet(fleet):
+    """The host variables reach each account again: its profile or its assumed role."""
+    expiring = fleet.emulator.control.seed({"credentials": [
+        {"directory_id": fleet.directories[a]["directory_id"]} for a in (RETAIL, EU, HK)]})["credentials"]
     path = fleet.inventory_file(FLEET_ACCOUNTS[:3], regions=["cn-shanghai", "cn-hongkong", "eu-central-1"])
     runner = PlaybookRunner(fleet.run_dir, fleet.emulator, fleet.hub_key, secret_paths=[fleet.config_file])
     runner.extra_secrets.append(fleet.retail_key["secret"])
-    play = os.path.join(fleet.work, "read-each.yml")
-    with open(play, "w") as handle:
-        handle.write("""
-- name: Read every directory of the fleet as its own account
-  hosts: cloudsso_directories
-  gather_facts: false
-  module_defaults:
-    group/alicloud.cloudsso.cloudsso: "{{ scim_rotation_auth | combine({'region': scim_rotation_region}) }}"
-  tasks:
-    - name: Read the credentials
-      alicloud.cloudsso.scim_credential_info:
-        directory_id: "{{ scim_rotation_directory_id }}"
-      register: info
-    - name: Check the answer
-      ansible.builtin.assert:
-        that: info.credentials == [] and info.scim_synchronization_status == 'Enabled'
-""")
-    run = runner.playbook(play, inventory=path, env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
-    assert "ok=2" in run.stdout and run.stdout.count("ok=2") == 3, run.tail()
+    report = os.path.join(fleet.run_dir, "expiry.json")
+    runner.playbook(EXPIRY, {"expiry_report_days": 400, "expiry_report_fail": False, "expiry_report_usage": False,
+                             "expiry_report_path": report}, inventory=path,
+                    env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+    rows = dict((row["directory_id"], row) for row in json.load(open(report))["directories"])
+    assert sorted(rows) == sorted(c["directory_id"] for c in expiring)
+    for cred in expiring:
+        assert [c["credential_id"] for c in rows[cred["directory_id"]]["credentials"]] == [cred["credential_id"]]
+        assert rows[cred["directory_id"]]["expiring"] == [cred["credential_id"]]
     assert fleet.emulator.control.calls()["counts"]["cloudsso:ListSCIMServerCredentials"] == 3
+
+
+def test_the_rotate_playbook_plans_each_directory_as_its_own_account(fleet):
+    due = (datetime.now(timezone.utc) - timedelta(days=340)).strftime("%Y-%m-%dT%H:%M:%SZ")  # expires in ~25 days
+    old = fleet.emulator.control.seed({"credentials": [
+        {"directory_id": fleet.directories[a]["directory_id"], "create_time": due} for a in (RETAIL, EU)]})["credentials"]
+    path = fleet.inventory_file(FLEET_ACCOUNTS[:2], regions=["cn-shanghai", "eu-central-1"])
+    runner = PlaybookRunner(fleet.run_dir, fleet.emulator, fleet.hub_key, secret_paths=[fleet.config_file])
+    runner.extra_secrets.append(fleet.retail_key["secret"])
+    run = runner.playbook(ROTATE, {"scim_rotation_state_dir": os.path.join(fleet.run_dir, "state")}, inventory=path,
+                          check=True, env={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
+    for cred in old:
+        assert "%s: check mode: would rotate" % cred["directory_id"] in run.stdout, run.tail()
+    state = fleet.emulator.control.state()
+    assert sorted(c["credential_id"] for c in state["credentials"]) == sorted(c["credential_id"] for c in old)
 
 
 def test_a_failing_account_is_named_and_no_secret_is_printed(fleet):

@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers.ansible import BIN, COLLECTIONS, ROOT, PlaybookRunner, clean_environment, emulator_env
 from tests.helpers.emulator import make_access_key
-from tests.helpers.leaks import assert_no_leaks
+from tests.helpers.leaks import assert_no_leaks, read_tree
 
 EXPIRY = os.path.join(ROOT, "playbooks", "expiry_report.yml")
 ROTATE = os.path.join(ROOT, "playbooks", "rotate.yml")
@@ -173,6 +173,21 @@ def test_the_rotate_playbook_plans_each_directory_as_its_own_account(fleet):
         assert "%s: check mode: would rotate" % cred["directory_id"] in run.stdout, run.tail()
     state = fleet.emulator.control.state()
     assert sorted(c["credential_id"] for c in state["credentials"]) == sorted(c["credential_id"] for c in old)
+
+
+def test_the_cache_saves_the_calls_and_holds_no_secret(fleet):
+    cache_dir = os.path.join(fleet.run_dir, "inventory-cache")
+    path = fleet.inventory_file(FLEET_ACCOUNTS[:2], regions=["cn-shanghai", "eu-central-1"], cache=True,
+                                cache_plugin="ansible.builtin.jsonfile", cache_connection=cache_dir)
+    first, _ = fleet.inventory(path)
+    assert fleet.emulator.control.calls()["counts"]["cloudsso:ListDirectories"] == 4
+    fleet.emulator.control.reset_calls()
+    second, _ = fleet.inventory(path)
+    assert second == first
+    assert "cloudsso:ListDirectories" not in fleet.emulator.control.calls()["counts"]
+    cached = read_tree(cache_dir)
+    assert cached and any(fleet.directories[EU]["directory_id"] in text for text in cached.values())
+    fleet.scan(cached)
 
 
 def test_a_failing_account_is_named_and_no_secret_is_printed(fleet):

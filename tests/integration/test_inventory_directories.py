@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import CLOUDSSO_REGIONS
 from tests.helpers.ansible import BIN, COLLECTIONS, ROOT, PlaybookRunner, clean_environment, emulator_env
 from tests.helpers.emulator import make_access_key
 from tests.helpers.leaks import assert_no_leaks, read_tree
@@ -134,10 +135,12 @@ def test_one_host_per_directory_with_rotation_variables_and_no_secret(fleet):
     hongkong = hostvars[fleet.directories[HK]["directory_id"]]
     assert hongkong["scim_rotation_auth"]["assume_role"]["session_name"] == "inventory"
     # the account without a directory is reported by name, with the regions searched
-    assert "acs:ram::%s:role/cloudssorotator has no CloudSSO directory in cn-shanghai, cn-hongkong" % EMPTY in text
-    # each account was asked in each of the six documented regions, with its own identity
+    assert "acs:ram::%s:role/cloudssorotator has no CloudSSO directory in %s" % (EMPTY, ", ".join(CLOUDSSO_REGIONS)) \
+        in text
+    # by default each account is asked in every documented region, with its own identity
+    assert {"cn-shanghai", "cn-hongkong", "us-west-1", "eu-central-1"} <= set(CLOUDSSO_REGIONS)
     counts = fleet.emulator.control.calls()["counts"]
-    assert counts["cloudsso:ListDirectories"] == 4 * 6
+    assert counts["cloudsso:ListDirectories"] == 4 * len(CLOUDSSO_REGIONS)
     assert counts["sts:AssumeRole"] == 3
 
 

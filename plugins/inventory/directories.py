@@ -97,7 +97,7 @@ options:
         directory lives in the one region chosen when it was created.
       - Defaults to every region where Alibaba Cloud documents CloudSSO directories (V(cn-shanghai),
         V(cn-hongkong), V(ap-northeast-2), V(ap-southeast-1), V(us-west-1), V(eu-central-1)); list only your
-        directories' regions to save calls.
+        directories' regions to save calls. Another well-formed region is searched with a warning.
     type: list
     elements: str
   missing_directory:
@@ -187,7 +187,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.directory_discov
     region_problems,
     rotation_auth,
 )
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import CLOUDSSO_REGIONS
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import CLOUDSSO_REGIONS, cloudsso_region_warning
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import HAS_REQUESTS, new_session
 
 display = Display()
@@ -210,6 +210,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         problems = account_problems(accounts) + region_problems(regions)
         if problems:
             raise AnsibleParserError("%s: %s" % (path, "; ".join(problems)))
+        searched = set(regions).union(*(account.get("regions") or () for account in accounts))
+        for warning in filter(None, (cloudsso_region_warning(region) for region in sorted(searched))):
+            display.warning("alicloud.cloudsso.directories: %s" % warning)
 
         cache_key = self.get_cache_key(path)
         use_cache = self.get_option("cache") and cache

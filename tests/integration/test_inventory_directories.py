@@ -195,10 +195,12 @@ def test_the_cache_saves_the_calls_and_holds_no_secret(fleet):
 
 def test_a_failing_account_is_named_and_no_secret_is_printed(fleet):
     untrusting = "acs:ram::%s:role/untrusting" % EU
-    path = fleet.inventory_file([{"name": "retail", "profile": "retail"}, {"assume_role": {"role_arn": untrusting}}],
+    path = fleet.inventory_file([{"name": "retail", "profile": "retail"},
+                                 {"assume_role": {"role_arn": untrusting}, "regions": ["cn-beijing"]}],
                                 regions=["cn-shanghai"])
     inventory, text = fleet.inventory(path, expect_rc=1)
-    assert "account %s, region cn-shanghai" % untrusting in text
+    assert "region 'cn-beijing' is not one where Alibaba Cloud documents CloudSSO directories" in text
+    assert "account %s, region cn-beijing" % untrusting in text
     assert "NoPermission" in text
 
 

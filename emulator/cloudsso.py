@@ -1,8 +1,12 @@
-"""CloudSSO OpenAPI 2021-05-15: the SCIM credential actions, SCIM sync status and directory statistics.
+"""CloudSSO OpenAPI 2021-05-15: the SCIM credential actions, SCIM sync status, directory statistics and
+the list of directories.
 
 Directories belong to an account and a region; a call for a directory of another account or region gets
 ``EntityNotExists.Directory``, as the real service answers for a wrong region.
 """
+
+import calendar
+import time
 
 from . import registry
 from .errors import ApiError, invalid_parameter
@@ -64,6 +68,18 @@ def _credential(ctx, directory):
     return cred
 
 
+def one_year_later(epoch):
+    """The same wall-clock time one calendar year later (UTC). The documented sample (CreateTime
+    2021-06-30T08:35:26Z, ExpireTime 2022-06-30T08:35:26Z) keeps the month, day and time; 365 days would
+    land a day early across a 29 February. A credential created on 29 February expires on 28 February of
+    the next year: no document says which, and the earlier day is the harsher choice (the collection then
+    warns and rotates a day sooner, never a day too late)."""
+    t = time.gmtime(int(epoch))
+    year = t.tm_year + 1
+    day = min(t.tm_mday, calendar.monthrange(year, t.tm_mon)[1])
+    return calendar.timegm((year, t.tm_mon, day, t.tm_hour, t.tm_min, t.tm_sec))
+
+
 def create_credential(state, directory, create_time=None, secret=None, status="Enabled", credential_id=None,
                       expire_time=None):
     """Shared by the API and the seed: enforces the per-directory limit."""
@@ -75,13 +91,14 @@ def create_credential(state, directory, create_time=None, secret=None, status="E
             f"The number of SCIM credentials in directory {directory['directory_id']} has reached the limit of "
             f"{limit}: {', '.join(c['credential_id'] for c in existing)}.")
     now = int(state.now() if create_time is None else create_time)
-    validity = int(state.config.get("cloudsso_credential_validity_days", 365) * 86400)
+    validity_days = state.config.get("cloudsso_credential_validity_days")
     cred = {
         "credential_id": credential_id or new_credential_id(),
         "directory_id": directory["directory_id"],
         "status": status,
         "create_time": now,
-        "expire_time": int(expire_time) if expire_time is not None else now + validity,
+        "expire_time": (int(expire_time) if expire_time is not None
+                        else one_year_later(now) if validity_days is None else now + int(validity_days * 86400)),
     }
     secret = secret or new_scim_secret()
     state.add_credential(cred, secret)
@@ -175,6 +192,30 @@ def get_directory_statistics(ctx):
     }}
 
 
+@PRODUCT.add("ListDirectories")
+def list_directories(ctx):
+    """No request parameters (documented). Only the caller account's directories of the request's region:
+    the resource is acs:cloudsso:{#regionId}:{#accountId}:directory/* (the document's RAM table), and a
+    directory's data lives in the region chosen at creation. No paging parameter exists."""
+    found = sorted((d for d in ctx.state.directories.values()
+                    if d["account_id"] == ctx.principal.account_id and d["region"] == ctx.region),
+                   key=lambda d: d["directory_id"])
+    return {"TotalCounts": len(found), "Directories": [directory_view(d) for d in found]}
+
+
+def directory_view(directory):
+    """An item of ListDirectories: the five fields of the document and of ListDirectoriesResponseBodyDirectories.
+    Directories seeded by an older emulator have no create_time: the epoch stands in."""
+    created = directory.get("create_time", 0)
+    return {
+        "DirectoryId": directory["directory_id"],
+        "DirectoryName": directory.get("name") or directory["directory_id"],
+        "Region": directory["region"],
+        "CreateTime": fmt_time(created),
+        "UpdateTime": fmt_time(directory.get("update_time", created)),
+    }
+
+
 # ---------------------------------------------------------------- seeds
 
 
@@ -206,6 +247,7 @@ def seed_directories(state, items):
             "region": spec.get("region") or state.default_region,
             "account_id": str(spec.get("account_id") or DEFAULT_ACCOUNT_ID),
             "scim_sync": sync,
+            "create_time": int(_time_arg(spec.get("create_time"), "create_time") or state.now()),
         }
         state.directories[did] = d
         state.dirty = True

@@ -45,7 +45,7 @@ DEFAULT_CONFIG = {
     # CloudSSO rules
     "cloudsso_credential_limit": 2,
     "cloudsso_forbid_delete_enabled": False,
-    "cloudsso_credential_validity_days": 365,
+    "cloudsso_credential_validity_days": None,  # None: one calendar year (emulator/cloudsso.py)
     # ECS metadata
     "imds_v2_required": False,
     "imds_credential_duration_seconds": 21600,
@@ -70,7 +70,7 @@ CONFIG_TYPES = {
     "check_nonce": bool,
     "cloudsso_credential_limit": int,
     "cloudsso_forbid_delete_enabled": bool,
-    "cloudsso_credential_validity_days": (int, float),
+    "cloudsso_credential_validity_days": (int, float, type(None)),
     "imds_v2_required": bool,
     "imds_credential_duration_seconds": int,
 }

@@ -47,6 +47,9 @@ options:
       - The region of the CloudSSO directory, for example V(cn-shanghai) or V(ap-southeast-1).
       - Defaults to E(ALIBABA_CLOUD_REGION), E(ALICLOUD_REGION), E(ALIBABA_CLOUD_REGION_ID), then the
         C(region_id) of the aliyun CLI profile in use.
+      - A directory lives in one of the regions Alibaba Cloud documents for CloudSSO directories (V(cn-shanghai),
+        V(cn-hongkong), V(ap-northeast-2), V(ap-southeast-1), V(us-west-1), V(eu-central-1)). Another well-formed
+        region ID is used with a warning, as the list grows; a malformed one fails.
     type: str
     aliases: [alicloud_region, region_id]
   profile:

@@ -122,6 +122,16 @@ class CloudSSO(object):
             if error.code != NOT_FOUND or error.attempts < 2:
                 raise
 
+    def list_directories(self):
+        """The directories ListDirectories shows the caller in the client's region (no parameter, no paging:
+        one directory per management account). Each: directory_id, directory_name, region (the answer's
+        Region, else the region asked), create_time, update_time."""
+        answer = self.client.call("ListDirectories")
+        return [dict(directory_id=raw.get("DirectoryId"), directory_name=raw.get("DirectoryName"),
+                     region=raw.get("Region") or self.client.region, create_time=raw.get("CreateTime"),
+                     update_time=raw.get("UpdateTime"))
+                for raw in answer.get("Directories") or [] if raw.get("DirectoryId")]
+
     def synchronization_status(self, directory_id):
         answer = self.client.call("GetSCIMSynchronizationStatus", {"DirectoryId": directory_id})
         return answer.get("SCIMSynchronizationStatus")

@@ -27,8 +27,11 @@ PRODUCTS = {
                  env="ALIBABA_CLOUD_IDAAS_ENDPOINT", signature="v3"),
 }
 
-# Regions where CloudSSO is offered (API-FACTS.md section 1). Others are accepted with a warning: the
-# list grows faster than this collection is released.
+# Regions where a CloudSSO directory can be created. The CreateDirectory page names cn-shanghai,
+# cn-hongkong, us-west-1 and eu-central-1; the newer "CloudSSO directory regions" page
+# (help.aliyun.com/en/cloudsso/product-overview/sso-region-description) adds ap-northeast-2 (Seoul) and
+# ap-southeast-1 (Singapore). Other well-formed regions get a warning, never a refusal: the list grows
+# faster than this collection is released.
 CLOUDSSO_REGIONS = ("cn-shanghai", "cn-hongkong", "ap-northeast-2", "ap-southeast-1", "us-west-1", "eu-central-1")
 
 SCIM_ENDPOINT_TEMPLATE = "https://cloudsso-scim-{region}.aliyun.com/scim/v2"
@@ -40,6 +43,14 @@ REGION_PATTERN = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
 
 def is_valid_region(region):
     return bool(region) and bool(REGION_PATTERN.match(region))
+
+
+def cloudsso_region_warning(region):
+    """A warning for a well-formed region where no document says a CloudSSO directory can be, else None."""
+    if not is_valid_region(region) or region in CLOUDSSO_REGIONS:
+        return None
+    return ("region %r is not one where Alibaba Cloud documents CloudSSO directories (%s): check the region; "
+            "the call is made anyway, as the list may have grown." % (region, ", ".join(CLOUDSSO_REGIONS)))
 
 
 def _fill(template, region):

@@ -26,6 +26,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials impo
     profile_region,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import (
+    cloudsso_region_warning,
     is_valid_region,
     scim_endpoint,
     scim_endpoint_template,
@@ -85,6 +86,7 @@ class AlibabaCloudModule(object):
         self._session = new_session()
         self._provider = None
         self._clients = {}
+        self._warned_regions = set()
 
     # --- Ansible passthrough -------------------------------------------------------------------------
     def fail_json(self, **kwargs):
@@ -135,12 +137,23 @@ class AlibabaCloudModule(object):
                                "the aliyun CLI profile")
         if not is_valid_region(region):
             self.fail_json(msg="region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)" % region)
+        if self.product == "cloudsso":
+            self.warn_unknown_directory_region(region)
         return region
+
+    def warn_unknown_directory_region(self, region):
+        """Warn once per region that no document names as a CloudSSO directory region."""
+        message = cloudsso_region_warning(region)
+        if message and region not in self._warned_regions:
+            self._warned_regions.add(region)
+            self.warn(message)
 
     def scim_endpoint(self, override=None, region=None):
         """The SCIM base URL; the region (`region`, else the module's) is needed only when the URL template
         names it. Fails unless the result is an http(s) URL: an identity provider would be given it."""
         template = scim_endpoint_template(override)
+        if region and "{region}" in template:
+            self.warn_unknown_directory_region(region)
         url = scim_endpoint((region or self.region) if "{region}" in template else None, template)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", url):

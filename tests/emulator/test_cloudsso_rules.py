@@ -117,9 +117,25 @@ def test_seeded_create_time_sets_expiry_one_year_later(world):
     seeded = world.control.seed({"credentials": [{"directory_id": world.directory_id, "status": "Disabled",
                                                   "create_time": "2024-02-29T10:00:00Z"}]})["credentials"][0]
     assert seeded["create_time"] == "2024-02-29T10:00:00Z"
-    assert seeded["expire_time"] == "2025-02-28T10:00:00Z"  # 365 days later
+    assert seeded["expire_time"] == "2025-02-28T10:00:00Z"  # no 29 February in 2025: the day before
     listed = _list(world.sso(), world.directory_id).scimserver_credentials[0]
     assert listed.status == "Disabled" and listed.create_time == "2024-02-29T10:00:00Z"
+
+
+@pytest.mark.parametrize("created, expires", [
+    ("2027-03-01T08:35:26Z", "2028-03-01T08:35:26Z"),  # 365 days would give 2028-02-29
+    ("2028-01-15T00:00:00Z", "2029-01-15T00:00:00Z"),  # 365 days would give 2029-01-14
+    ("2028-02-29T23:59:59Z", "2029-02-28T23:59:59Z"),  # created on 29 February: 28 February
+    ("2026-12-06T18:00:00Z", "2027-12-06T18:00:00Z"),  # no 29 February in between
+])
+def test_expire_time_is_one_calendar_year_after_create_time(world, created, expires):
+    """The documented sample is CreateTime 2021-06-30T08:35:26Z, ExpireTime 2022-06-30T08:35:26Z: same month,
+    day and time one year later, also when the year in between holds a 29 February."""
+    world.control.clock(now=created)
+    cred = _create(world.sso(), world.directory_id)
+    assert (cred.create_time, cred.expire_time) == (created, expires)
+    listed = _list(world.sso(), world.directory_id).scimserver_credentials[0]
+    assert (listed.create_time, listed.expire_time) == (created, expires)
 
 
 def test_reenabling_and_same_status_are_accepted(world):

@@ -98,8 +98,11 @@ QUARANTINE = "Quarantine"
 PAUSED = "Paused"
 ACTIVE = "Active"
 STARTABLE = (PAUSED, QUARANTINE)
-# provisionOnDemand results that prove Entra authenticated to the target with the saved token.
+# provisionOnDemand results that can prove Entra authenticated to the target with the saved token: Success
+# always; Skipped only after a step that called the target (a RedundantExport after matching the user).
+# NotEffectivelyEntitled and other scoping skips are decided inside Entra before the target is called.
 AUTHENTICATED_RESULTS = ("Success", "Skipped")
+TARGET_STEP_TYPES = ("matching", "export")
 ENTRA_SOURCE_DIRECTORIES = ("azure active directory", "microsoft entra id", "aad", "azuread")
 
 
@@ -722,34 +725,65 @@ def same_url(left, right):
     return norm(left) == norm(right)
 
 
-def parse_on_demand(answer, secrets=()):
-    """The outcome of provisionOnDemand. The answer is a stringKeyStringValuePair whose `value` is a JSON
-    document (a list or an object) with `statusInfo.status` and `provisioningSteps[]`."""
-    raw = answer.get("value") if isinstance(answer, dict) else None
+def _json_document(raw):
+    if isinstance(raw, (dict, list)):
+        return raw
     try:
-        document = json.loads(raw) if isinstance(raw, str) else raw
+        return json.loads(raw) if isinstance(raw, str) else None
     except ValueError:
-        document = None
-    entries = document if isinstance(document, list) else [document] if isinstance(document, dict) else []
-    status = None
+        return None
+
+
+def _on_demand_steps(entries):
     steps = []
     for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        info = entry.get("statusInfo") or entry.get("status") or {}
-        if isinstance(info, dict) and info.get("status") and status is None:
-            status = info["status"]
-        elif isinstance(info, str) and status is None:
-            status = info
         for step in entry.get("provisioningSteps") or []:
             if isinstance(step, dict):
-                steps.append(dict(name=step.get("name"), type=step.get("provisioningStepType") or step.get("type"),
-                                  status=step.get("status"), description=step.get("description")))
+                details = step.get("details") if isinstance(step.get("details"), dict) else {}
+                steps.append(dict(name=step.get("name"), type=step.get("type") or step.get("provisioningStepType"),
+                                  status=step.get("status"), description=step.get("description"),
+                                  skip_reason=details.get("SkipReason")))
+    return steps
+
+
+def parse_on_demand(answer, secrets=()):
+    """The outcome of provisionOnDemand, from the stringKeyStringValuePair Graph answers (v1.0 page, every
+    example): `key` is the JSON result `{"result", "details": {"errorCode", "errorMessage"}}`, `value` the
+    JSON provisioning record `{provisioningSteps[], statusInfo, ...}` (`"{}"` for a group). Older answers
+    carried the record, or a list of records, in `value` only; both are read.
+
+    `authenticated` is True only for an outcome Entra could not have reached without a successful call to
+    the SCIM endpoint with the saved token: `Success` (the object was exported), or any result after a step
+    that read or wrote the object in the target (type Matching or Export, status Success). A `Skipped`
+    decided before that (NotEffectivelyEntitled: the object is out of the provisioning scope) proves nothing."""
+    answer = answer if isinstance(answer, dict) else {}
+    result = _json_document(answer.get("key"))
+    record = _json_document(answer.get("value"))
+    entries = [e for e in (record if isinstance(record, list) else [record]) if isinstance(e, dict)]
+    status = reason = message = None
+    if isinstance(result, dict):
+        status = result.get("result") if isinstance(result.get("result"), str) else None
+        details = result.get("details") if isinstance(result.get("details"), dict) else {}
+        reason, message = details.get("errorCode"), details.get("errorMessage")
+    for entry in entries:
+        info = entry.get("statusInfo") or entry.get("status") or {}
+        if isinstance(info, str):
+            info = {"status": info}
+        if isinstance(info, dict):
+            status = status or info.get("status")
+            error = info.get("errorInformation") if isinstance(info.get("errorInformation"), dict) else {}
+            reason = reason or info.get("errorCode") or error.get("errorCode")
+            message = message or info.get("reason") or error.get("reason")
+    steps = _on_demand_steps(entries)
     if status is None and steps:
         statuses = [s["status"] for s in steps if s["status"]]
-        failed = [s for s in statuses if s not in AUTHENTICATED_RESULTS]
+        failed = [s for s in statuses if s not in ("Success", "Skipped")]
         status = failed[0] if failed else ("Skipped" if "Skipped" in statuses else "Success" if statuses else None)
-    return _scrub(dict(status=status, authenticated=status in AUTHENTICATED_RESULTS, steps=steps), secrets)
+    reason = reason or next((s["skip_reason"] for s in steps if s["skip_reason"]), None)
+    reached_target = any(str(s["type"] or "").lower() in TARGET_STEP_TYPES and s["status"] == "Success" for s in steps)
+    authenticated = status == "Success" or (status in AUTHENTICATED_RESULTS and reached_target)
+    return _scrub(dict(status=status, authenticated=authenticated, reason=reason, message=message, steps=steps),
+                  secrets)
 
 
 class EntraProvisioning(object):

@@ -103,6 +103,11 @@ STARTABLE = (PAUSED, QUARANTINE)
 # NotEffectivelyEntitled and other scoping skips are decided inside Entra before the target is called.
 AUTHENTICATED_RESULTS = ("Success", "Skipped")
 TARGET_STEP_TYPES = ("matching", "export")
+# The synchronization secrets list (PUT example of the v1.0 "Add synchronization secrets" page): the
+# credentials and, in the same list, the provisioning scope and the notification settings.
+SECRET_PAIR_KEYS = ("BaseAddress", "SecretToken")
+SYNC_ALL = "SyncAll"
+SYNC_NOTIFICATIONS = "SyncNotificationSettings"
 ENTRA_SOURCE_DIRECTORIES = ("azure active directory", "microsoft entra id", "aad", "azuread")
 
 
@@ -786,6 +791,37 @@ def parse_on_demand(answer, secrets=()):
                   secrets)
 
 
+def plan_secrets(saved, sync_all=None, sync_notification_settings=None):
+    """The keys besides BaseAddress and SecretToken that a save must send so that it changes nothing else:
+    the provisioning scope (SyncAll) and the notification settings (SyncNotificationSettings), as given,
+    or as read back from the saved list, with any other readable key carried over.
+
+    `saved` is saved_secrets() (None: the list could not be read). Raises EntraConfigError, before any
+    write, when a setting is needed and unknown: the list is unreadable and the option is not given, or a
+    key other than the token reads as `*` and cannot be carried over."""
+    settings = {}
+    if saved is not None:
+        masked = sorted(k for k, v in saved.items() if v == "*" and k not in SECRET_PAIR_KEYS)
+        if masked:
+            raise EntraConfigError("the saved synchronization secrets hold %s, which Graph does not return; saving the "
+                                   "token would clear %s, so nothing was saved" % (", ".join(masked),
+                                                                                   "them" if len(masked) > 1 else "it"))
+        settings.update((k, v) for k, v in saved.items() if k not in SECRET_PAIR_KEYS and v is not None)
+    if sync_all is not None:
+        settings[SYNC_ALL] = "true" if sync_all else "false"
+    if sync_notification_settings is not None:
+        settings[SYNC_NOTIFICATIONS] = json.dumps(sync_notification_settings, separators=(",", ":"), sort_keys=True)
+    if saved is None:
+        missing = [option for option, key in (("sync_all", SYNC_ALL), ("sync_notification_settings", SYNC_NOTIFICATIONS))
+                   if key not in settings]
+        if missing:
+            raise EntraConfigError(
+                "Graph does not return the saved synchronization secrets, and saving the token replaces the whole list "
+                "(the provisioning scope and the notification settings with it); give %s so that they are saved "
+                "as they are. Nothing was saved." % " and ".join(missing))
+    return settings
+
+
 class EntraProvisioning(object):
     """The synchronization jobs and secrets of one enterprise application (service principal)."""
 
@@ -844,14 +880,9 @@ class EntraProvisioning(object):
             raise
         return dict(valid=True, code=None, message=None)
 
-    def save(self, base_address, token):
-        """Save BaseAddress and SecretToken together (a PUT of only one key would clear the other)."""
-        self.graph.add_secret(token)
-        body = {"value": [{"key": "BaseAddress", "value": base_address}, {"key": "SecretToken", "value": token}]}
-        self.graph.request("PUT", self._base + "/secrets", body=body, action="save the synchronization secrets")
-
-    def saved_base_address(self):
-        """The saved BaseAddress, or None when Graph does not return it (the token itself reads as `*`)."""
+    def saved_secrets(self):
+        """The saved synchronization secrets as {key: value} (secret values read as `*`), or None when Graph
+        does not let them be read (v1.0 documents only the PUT; the beta GET answers the list)."""
         try:
             body = self.graph.request("GET", self._base + "/secrets", action="read the synchronization secrets")[1]
         except GraphError as error:
@@ -859,10 +890,21 @@ class EntraProvisioning(object):
                 return None
             raise
         values = body.get("value") if isinstance(body, dict) else body
-        for pair in values or []:
-            if isinstance(pair, dict) and pair.get("key") == "BaseAddress":
-                return pair.get("value") or None
-        return None
+        if not isinstance(values, list):
+            return None
+        return dict((pair["key"], pair.get("value")) for pair in values if isinstance(pair, dict) and pair.get("key"))
+
+    def saved_base_address(self):
+        """The saved BaseAddress, or None when Graph does not return it (the token itself reads as `*`)."""
+        return (self.saved_secrets() or {}).get("BaseAddress") or None
+
+    def save(self, base_address, token, settings):
+        """Save BaseAddress and SecretToken with `settings`, the other keys of the list (from
+        plan_secrets). A PUT replaces the whole list, so whatever is left out is gone."""
+        self.graph.add_secret(token)
+        body = {"value": [{"key": "BaseAddress", "value": base_address}, {"key": "SecretToken", "value": token}] +
+                [{"key": key, "value": value} for key, value in settings.items()]}
+        self.graph.request("PUT", self._base + "/secrets", body=body, action="save the synchronization secrets")
 
     def start(self, job_id):
         self.graph.request("POST", self._job_path(job_id, "/start"), action="start the synchronization job")

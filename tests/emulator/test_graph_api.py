@@ -296,18 +296,23 @@ def test_provision_on_demand_with_a_rejected_token_fails(world):
     assert "401" in document["statusInfo"]["reason"] and "401" in json.loads(answer["key"])["details"]["errorMessage"]
 
 
+def _on_demand_setup(world, object_of, object_type):
+    """(entra, credential, provisionOnDemand body) with the credential saved in the job."""
+    entra = Entra(world)
+    cred = _cred(world)
+    entra.graph("/secrets", "PUT", {"value": entra.credentials(cred["secret"])})
+    _, _, schema = entra.graph(entra.job_path("/schema"))
+    return entra, cred, {"parameters": [{"ruleId": schema["synchronizationRules"][0]["id"], "subjects": [
+        {"objectId": object_of(entra), "objectTypeName": object_type}]}]}
+
+
 def _scim_calls(world):
     return sum(n for k, n in world.control.calls()["counts"].items() if k.startswith("scim:"))
 
 
 def test_an_out_of_scope_user_is_skipped_without_calling_the_target(world):
     """NotEffectivelyEntitled is decided inside Entra: the SCIM endpoint sees no request."""
-    entra = Entra(world)
-    cred = _cred(world)
-    entra.graph("/secrets", "PUT", {"value": entra.credentials(cred["secret"])})
-    _, _, schema = entra.graph(entra.job_path("/schema"))
-    body = {"parameters": [{"ruleId": schema["synchronizationRules"][0]["id"],
-                            "subjects": [{"objectId": entra.users[2]["id"], "objectTypeName": "User"}]}]}
+    entra, cred, body = _on_demand_setup(world, lambda e: e.users[2]["id"], "User")
     before = _scim_calls(world)
     status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
     assert status == 200 and _scim_calls(world) == before
@@ -322,12 +327,7 @@ def test_an_out_of_scope_user_is_skipped_without_calling_the_target(world):
 
 
 def test_a_group_on_demand_answers_in_the_documented_shape(world):
-    entra = Entra(world)
-    cred = _cred(world)
-    entra.graph("/secrets", "PUT", {"value": entra.credentials(cred["secret"])})
-    _, _, schema = entra.graph(entra.job_path("/schema"))
-    body = {"parameters": [{"ruleId": schema["synchronizationRules"][0]["id"],
-                            "subjects": [{"objectId": entra.groups[0]["id"], "objectTypeName": "Group"}]}]}
+    entra, cred, body = _on_demand_setup(world, lambda e: e.groups[0]["id"], "Group")
     status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
     assert status == 200 and json.loads(answer["key"]) == {"result": "Success", "details": {}}
     assert answer["value"] == "{}"

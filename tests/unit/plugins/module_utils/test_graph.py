@@ -448,11 +448,43 @@ def test_save_sends_both_keys_and_registers_the_token():
     session.add("PUT", "/synchronization/secrets", FakeResponse(204))
     registered = []
     prov = provisioning(session, registered=registered)
-    prov.save("https://scim/v2", SCIM_TOKEN)
+    prov.save("https://scim/v2", SCIM_TOKEN, {"SyncAll": "false"})
     body = json.loads(session.calls("PUT")[0]["data"])
     assert body == {"value": [{"key": "BaseAddress", "value": "https://scim/v2"},
-                              {"key": "SecretToken", "value": SCIM_TOKEN}]}
+                              {"key": "SecretToken", "value": SCIM_TOKEN}, {"key": "SyncAll", "value": "false"}]}
     assert SCIM_TOKEN in registered
+
+
+NOTIFY = '{"Enabled":true,"Recipients":"ops@example.com","DeleteThresholdEnabled":false}'
+SAVED = {"BaseAddress": "https://old/scim/v2", "SecretToken": "*", "SyncAll": "true", "SyncNotificationSettings": NOTIFY}
+
+
+def test_a_save_carries_the_scope_and_the_notification_settings_over():
+    """A PUT replaces the whole list (Microsoft's PUT example carries all four keys): the rotation must send
+    the saved scope and notification settings again, or it resets them."""
+    session = FakeSession()
+    session.add("GET", "/synchronization/secrets",
+                FakeResponse(200, {"value": [{"key": k, "value": v} for k, v in SAVED.items()]}))
+    session.add("PUT", "/synchronization/secrets", FakeResponse(204))
+    prov = provisioning(session)
+    settings = g.plan_secrets(prov.saved_secrets())
+    assert settings == {"SyncAll": "true", "SyncNotificationSettings": NOTIFY}
+    prov.save("https://scim/v2", SCIM_TOKEN, settings)
+    sent = dict((p["key"], p["value"]) for p in json.loads(session.calls("PUT")[0]["data"])["value"])
+    assert sent == dict(SAVED, BaseAddress="https://scim/v2", SecretToken=SCIM_TOKEN)
+
+
+def test_plan_secrets_options_and_unknowns():
+    assert g.plan_secrets(SAVED, sync_all=False)["SyncAll"] == "false"
+    assert g.plan_secrets({"BaseAddress": "x", "SecretToken": "*"}) == {}  # nothing else saved: nothing to keep
+    with pytest.raises(g.EntraConfigError, match="sync_all and sync_notification_settings"):
+        g.plan_secrets(None)
+    with pytest.raises(g.EntraConfigError, match="sync_notification_settings"):
+        g.plan_secrets(None, sync_all=True)
+    assert g.plan_secrets(None, sync_all=True, sync_notification_settings={"Enabled": False}) == {
+        "SyncAll": "true", "SyncNotificationSettings": '{"Enabled":false}'}
+    with pytest.raises(g.EntraConfigError, match="ClientSecret"):
+        g.plan_secrets(dict(SAVED, ClientSecret="*"))
 
 
 def test_saved_base_address():

@@ -51,6 +51,7 @@ from .util import rand_str
 SECTION = "graph"
 GRAPH_PREFIX = "/v1.0/"
 LOGIN_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token/?$")
+DISCOVERY_RE = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration/?$")
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GRAPH_RESOURCES = ("https://graph.microsoft.com", "https://graph.microsoft.com/")
 ALL_SP_PERMISSIONS = ("Synchronization.ReadWrite.All", "Application.ReadWrite.All")
@@ -518,7 +519,9 @@ def _check_assertion(req, app, assertion, token_url):
         signature = _b64url_decode(signature_b64)
     except (ValueError, TypeError):
         return login_error(req, 401, "invalid_client", 700027, "Client assertion failed signature validation.")
-    cert = next((c for c in app["certificates"] if c["x5t"] == header.get("x5t")), None)
+    # MSAL sends x5t with its base64 padding (msal/oauth2cli/assertion.py _encode_thumbprint); the value is the same.
+    x5t = str(header.get("x5t") or "").rstrip("=")
+    cert = next((c for c in app["certificates"] if c["x5t"].rstrip("=") == x5t), None)
     if header.get("alg") != "RS256" or cert is None:
         return login_error(req, 401, "invalid_client", 700027,
                            "Client assertion contains an invalid signature. [Reason - The key was not found.]")
@@ -578,7 +581,7 @@ def handle_token(req, tenant_ref):
                            "the application has not been installed by the administrator of the tenant."
                            % (form["client_id"], tenant["name"]))
     resource = form["scope"][:-len("/.default")] if form["scope"].endswith("/.default") else None
-    own = "http://%s" % (req.header("host") or "")
+    own = "%s://%s" % (getattr(req.app, "scheme", "http"), req.header("host") or "")
     if resource is None or resource.rstrip("/") not in (GRAPH_RESOURCES[0], own):
         return login_error(req, 400, "invalid_scope", 500011,
                            "The resource principal named %s was not found in the tenant named %s."
@@ -1014,10 +1017,33 @@ def handle_graph(req):
 
 
 def match(path):
-    return path.startswith(GRAPH_PREFIX) or bool(LOGIN_RE.match(path))
+    return path.startswith(GRAPH_PREFIX) or bool(LOGIN_RE.match(path)) or bool(DISCOVERY_RE.match(path))
+
+
+def openid_configuration(req, tenant_ref):
+    """The tenant's OpenID Connect discovery document (MSAL and azure-identity read token_endpoint from it),
+    with the fields of https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration."""
+    tenant = _tenant(section(req.state), urllib.parse.unquote(tenant_ref))
+    if tenant is None:
+        return login_error(req, 400, "invalid_tenant", 90002, "Tenant '%s' not found." % tenant_ref)
+    base = "%s://%s/%s" % (getattr(req.app, "scheme", "http"), req.header("host") or "", tenant_ref)
+    tid = tenant["tenant_id"]
+    return Response(200, {
+        "token_endpoint": base + "/oauth2/v2.0/token", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode", "end_session_endpoint": base + "/oauth2/v2.0/logout",
+        "jwks_uri": base + "/discovery/v2.0/keys", "issuer": "https://login.microsoftonline.com/%s/v2.0" % tid,
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "response_modes_supported": ["query", "fragment", "form_post"], "response_types_supported": ["code", "id_token",
+                                                                                                      "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"], "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"], "request_uri_parameter_supported": False,
+        "tenant_region_scope": "EU", "cloud_instance_name": "microsoftonline.com", "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com", "rbac_url": "https://pas.windows.net"})
 
 
 def classify(req):
+    if DISCOVERY_RE.match(req.path):
+        return "entra-login", "openid-configuration"
     if LOGIN_RE.match(req.path):
         return "entra-login", "token"
     action, _, _ = route_of(req)
@@ -1026,6 +1052,9 @@ def classify(req):
 
 def handle(req):
     idps.scheduler(req.app)
+    discovery = DISCOVERY_RE.match(req.path)
+    if discovery:
+        return openid_configuration(req, discovery.group(1))
     login = LOGIN_RE.match(req.path)
     if login:
         return handle_token(req, login.group(1))

@@ -68,7 +68,8 @@ def is_local(url, app):
         port = parts.port
     except ValueError:
         return False
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", app.host) and port == app.port
+    return parts.scheme == getattr(app, "scheme", "http") and parts.hostname in ("127.0.0.1", "localhost", app.host) \
+        and port == app.port
 
 
 def internal_call(app, url, method="GET", token=None, body=None, user_agent=None):

@@ -1070,7 +1070,7 @@ def _view(state):
     for sp in data["service_principals"].values():
         token = (sp["secrets"] or {}).get("SecretToken")
         credential_id, token_state = idps.token_state(state, token)
-        sps.append({"id": sp["id"], "tenant_id": sp["tenant_id"], "owners": sp["owners"],
+        sps.append({"id": sp["id"], "tenant_id": sp["tenant_id"], "owners": sp["owners"], "assigned": sp.get("assigned", []),
                     "base_address": (sp["secrets"] or {}).get("BaseAddress"), "credential_id": credential_id,
                     "token_state": token_state, "jobs": [dict(job_view(j), calls=j["calls"]) for j in sp["jobs"].values()]})
     return {"tenants": list(data["tenants"].values()), "users": data["users"], "apps": apps,

@@ -205,6 +205,20 @@ def test_a_rotation_keeps_the_scope_and_the_notification_settings(cloud):
     assert len(emu.control.state()["scim_users"][world.directory_id]) == 3
 
 
+def test_an_out_of_scope_canary_proves_nothing(cloud):
+    """Skipped (NotEffectivelyEntitled) is decided inside Entra: no SCIM call, so the module validates the
+    saved credentials instead, and fails when CloudSSO rejects them."""
+    world = Setup(cloud, tenant_users=3, assigned_users=2)
+    emu = world.emu
+    view = emu.control.call("GET", "graph")
+    sp = [s for s in view["service_principals"] if s["id"] == world.sp_id][0]
+    unassigned = [u for u in view["users"][world.tenant_id] if u not in sp["assigned"]]
+    assert len(unassigned) == 1
+    world.run("out_of_scope", entra_unassigned_object_id=unassigned[0])
+    world.set_status(world.old["credential_id"], "Disabled")
+    world.run("out_of_scope_rejected", entra_unassigned_object_id=unassigned[0])
+
+
 def test_unreadable_settings_must_be_given(cloud):
     world = Setup(cloud)
     emu = world.emu

@@ -19,9 +19,9 @@ description:
     slow full synchronization.
   - With O(provision_on_demand), provisions one user (or group) now (C(provisionOnDemand)). Only an outcome
     that needed a successful call to the SCIM endpoint proves that Entra ID authenticated with the saved
-    token: C(Success), or C(Skipped) after Entra ID read the object from the target (for example
+    token, that is C(Success), or C(Skipped) after Entra ID read the object from the target (for example
     C(RedundantExport), already up to date). A C(Skipped) decided before the target is called (for example
-    C(NotEffectivelyEntitled), the object is out of the provisioning scope) proves nothing: the task warns
+    C(NotEffectivelyEntitled), the object is out of the provisioning scope) proves nothing, so the task warns
     so and asks Entra ID to validate the saved credentials (C(validateCredentials)) instead, failing when
     that fails. Any other result fails the task with the provisioning steps.
   - With O(wait=true), waits until a synchronization cycle that began after the task started has ended,

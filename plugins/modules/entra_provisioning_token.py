@@ -26,7 +26,7 @@ description:
     this one and nothing is written. In every other case the token is saved.
   - The same list of synchronization secrets holds the provisioning scope (C(SyncAll)) and the
     notification settings (C(SyncNotificationSettings)), and saving replaces the whole list. A rotation
-    never changes them: they are read back and saved as they are, or taken from O(sync_all) and
+    never changes them; they are read back and saved as they are, or taken from O(sync_all) and
     O(sync_notification_settings). When Graph does not return the saved list and they are not given, the
     task fails before anything is written.
   - The token and the client credentials are never logged or returned.
@@ -78,8 +78,8 @@ options:
     type: bool
   sync_notification_settings:
     description:
-      - The notification settings saved with the token (C(SyncNotificationSettings)), as Entra ID writes
-        them, for example C({Enabled: true, Recipients: ops@example.com, DeleteThresholdEnabled: false}).
+      - "The notification settings saved with the token (C(SyncNotificationSettings)), as Entra ID writes
+        them, for example C({Enabled: true, Recipients: ops@example.com, DeleteThresholdEnabled: false})."
       - When not given, the saved settings are read back and kept. Give them when Graph does not return the
         saved synchronization secrets (then the task fails without them, before any write).
     type: dict

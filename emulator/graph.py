@@ -165,7 +165,8 @@ def add_app(state, spec):
         out["client_secret"] = secret
     for cert in spec.get("certificates") or ():
         n = int(cert["n"], 16) if isinstance(cert["n"], str) else int(cert["n"])
-        app["certificates"].append({"x5t": cert["x5t"], "n": "%x" % n, "e": int(cert.get("e", 65537))})
+        app["certificates"].append({"x5t": cert["x5t"], "x5t#S256": cert.get("x5t#S256"), "n": "%x" % n,
+                                    "e": int(cert.get("e", 65537))})
     for assertion in spec.get("federated_assertions") or ():
         app["federated"].append(_sha(assertion))
         state.remember_secret("entra_federated_assertion", client_id, assertion)
@@ -507,6 +508,38 @@ def rsa_verify(n, e, message, signature):
     return hmac.compare_digest(em, expected)
 
 
+def _mgf1_sha256(seed, length):
+    out = b""
+    for counter in range((length + 31) // 32):
+        out += hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
+    return out[:length]
+
+
+def rsa_pss_verify(n, e, message, signature):
+    """RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (PS256 as PyJWT signs it for MSAL),
+    RFC 8017 9.1.2, with integers only."""
+    mod_bits = n.bit_length()
+    em_len = (mod_bits - 1 + 7) // 8
+    s = int.from_bytes(signature, "big")
+    if len(signature) != (mod_bits + 7) // 8 or s >= n or em_len < 32 + 32 + 2:
+        return False
+    em = pow(s, e, n).to_bytes(em_len, "big")
+    if em[-1] != 0xBC:
+        return False
+    masked_db, digest = em[:em_len - 33], em[em_len - 33:-1]
+    unused_bits = 8 * em_len - (mod_bits - 1)
+    if unused_bits and masked_db[0] >> (8 - unused_bits):
+        return False
+    db = bytearray(a ^ b for a, b in zip(masked_db, _mgf1_sha256(digest, len(masked_db))))
+    db[0] &= 0xFF >> unused_bits
+    padding_len = em_len - 32 - 32 - 2
+    if any(db[:padding_len]) or db[padding_len] != 0x01:
+        return False
+    salt = bytes(db[-32:])
+    expected = hashlib.sha256(b"\x00" * 8 + hashlib.sha256(message).digest() + salt).digest()
+    return hmac.compare_digest(digest, expected)
+
+
 def _check_assertion(req, app, assertion, token_url):
     """None when the assertion is good, else a login error Response."""
     now = req.state.now()
@@ -519,13 +552,17 @@ def _check_assertion(req, app, assertion, token_url):
         signature = _b64url_decode(signature_b64)
     except (ValueError, TypeError):
         return login_error(req, 401, "invalid_client", 700027, "Client assertion failed signature validation.")
-    # MSAL sends x5t with its base64 padding (msal/oauth2cli/assertion.py _encode_thumbprint); the value is the same.
-    x5t = str(header.get("x5t") or "").rstrip("=")
-    cert = next((c for c in app["certificates"] if c["x5t"].rstrip("=") == x5t), None)
-    if header.get("alg") != "RS256" or cert is None:
+    # MSAL sends the thumbprints with their base64 padding (msal/oauth2cli/assertion.py _encode_thumbprint):
+    # x5t (SHA-1) with RS256, or x5t#S256 (SHA-256) with PS256 when it has the certificate itself.
+    alg = header.get("alg")
+    name = {"RS256": "x5t", "PS256": "x5t#S256"}.get(alg)
+    thumbprint = str(header.get(name) or "").rstrip("=") if name else ""
+    cert = next((c for c in app["certificates"] if thumbprint and (c.get(name) or "").rstrip("=") == thumbprint), None)
+    if cert is None:
         return login_error(req, 401, "invalid_client", 700027,
                            "Client assertion contains an invalid signature. [Reason - The key was not found.]")
-    if not rsa_verify(int(cert["n"], 16), cert["e"], ("%s.%s" % (header_b64, claims_b64)).encode("ascii"), signature):
+    verify = rsa_verify if alg == "RS256" else rsa_pss_verify
+    if not verify(int(cert["n"], 16), cert["e"], ("%s.%s" % (header_b64, claims_b64)).encode("ascii"), signature):
         return login_error(req, 401, "invalid_client", 700027, "Client assertion failed signature validation.")
     if claims.get("iss") != app["client_id"] or claims.get("sub") != app["client_id"]:
         return login_error(req, 401, "invalid_client", 700021,

@@ -63,8 +63,9 @@ def _certificate():
     pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()
     x5t = base64.urlsafe_b64encode(hashlib.sha1(der).digest()).rstrip(b"=").decode()
-    seed = {"x5t": x5t, "n": "%x" % key.public_key().public_numbers().n, "e": 65537}
-    return pem_key, hashlib.sha1(der).hexdigest(), seed
+    x5t_s256 = base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode()
+    seed = {"x5t": x5t, "x5t#S256": x5t_s256, "n": "%x" % key.public_key().public_numbers().n, "e": 65537}
+    return pem_key, cert.public_bytes(serialization.Encoding.PEM).decode(), hashlib.sha1(der).hexdigest(), seed
 
 
 class Tenant:
@@ -80,7 +81,7 @@ class Tenant:
                                                                            "account_id": ak["account_id"]}]})
         directory_id = seeded["directories"][0]["directory_id"]
         self.token = emu.control.seed({"credentials": [{"directory_id": directory_id}]})["credentials"][0]["secret"]
-        self.key_pem, self.thumbprint, cert = _certificate()
+        self.key_pem, self.cert_pem, self.thumbprint, cert = _certificate()
         graph = emu.control.seed({"graph": {"tenants": [{"users": 2, "groups": ["canary-group"]}]}})["graph"]
         self.tenant_id = graph["tenants"][0]["tenant_id"]
         self.users = graph["tenants"][0]["users"]
@@ -119,10 +120,24 @@ def test_msal_signs_in_with_a_secret_and_with_a_certificate(tenant, tls_emulator
     with_cert = _msal_app(tenant, {"private_key": tenant.key_pem, "thumbprint": tenant.thumbprint}) \
         .acquire_token_for_client(scopes=[GRAPH_SCOPE])
     assert with_cert.get("access_token"), with_cert
+    # With the public certificate MSAL signs PS256 and names the key by x5t#S256.
+    with_pss = _msal_app(tenant, {"private_key": tenant.key_pem, "public_certificate": tenant.cert_pem}) \
+        .acquire_token_for_client(scopes=[GRAPH_SCOPE])
+    assert with_pss.get("access_token"), with_pss
     wrong = _msal_app(tenant, "not-the-secret").acquire_token_for_client(scopes=[GRAPH_SCOPE])
     assert wrong["error"] == "invalid_client" and 7000215 in wrong["error_codes"]
     counts = tls_emulator.control.calls()["counts"]
-    assert counts["entra-login:openid-configuration"] >= 1 and counts["entra-login:token"] == 3
+    assert counts["entra-login:openid-configuration"] >= 1 and counts["entra-login:token"] == 4
+
+
+def test_azure_identity_signs_in_with_a_certificate(tenant, tmp_path):
+    from azure.identity import CertificateCredential
+
+    pem = tmp_path / "automation.pem"
+    pem.write_text(tenant.key_pem + tenant.cert_pem)
+    credential = CertificateCredential(tenant.tenant_id, tenant.client_id, certificate_path=str(pem),
+                                       authority=tenant.url, disable_instance_discovery=True)
+    assert credential.get_token(GRAPH_SCOPE).token.count(".") == 2
 
 
 def _graph_client(tenant, credential):
@@ -309,3 +324,18 @@ def test_the_job_answer_is_kept_field_by_field(tenant, tls_emulator):
     assert _unknown_fields(job) == []
     assert job.status.quarantine.reason.value == "EncounteredQuarantineException"
     _assert_kept(_without_nulls(raw), _without_nulls(_serialized(job)))
+
+
+def test_pss_verification_rejects_a_wrong_signature():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    from emulator.graph import rsa_pss_verify
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    signature = key.sign(b"header.claims", padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+                         hashes.SHA256())
+    assert rsa_pss_verify(numbers.n, numbers.e, b"header.claims", signature)
+    assert not rsa_pss_verify(numbers.n, numbers.e, b"header.claimz", signature)
+    assert not rsa_pss_verify(numbers.n, numbers.e, b"header.claims", signature[:-1] + bytes([signature[-1] ^ 1]))

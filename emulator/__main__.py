@@ -19,6 +19,8 @@ def parse_args(argv=None):
     p.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     p.add_argument("--idle-timeout", type=float, default=0,
                    help="stop after this many seconds without a request (0: never)")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate (chain) file")
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert (default: in the same file)")
     p.add_argument("--url-file", metavar="FILE",
                    help="also write the URL to FILE once listening (for callers that cannot read stdout)")
     return p.parse_args(argv)
@@ -52,7 +54,7 @@ def main(argv=None):
     try:
         emu = Emulator(host=args.host, port=args.port, state_path=args.state, seed=seed,
                        default_region=args.default_region, parent_pid=args.parent_pid,
-                       idle_timeout=args.idle_timeout)
+                       idle_timeout=args.idle_timeout, tls_cert=args.tls_cert, tls_key=args.tls_key)
     except ControlError as exc:
         log(f"bad seed: {exc.message}")
         return 2

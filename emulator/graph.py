@@ -8,14 +8,21 @@ application provisioning (synchronization), with the real shapes and error bodie
   500011 unknown resource (scope).
 - ``/v1.0/servicePrincipals/<id>/synchronization/...``: jobs (list, get), ``validateCredentials``, ``start``,
   ``pause``, ``restart``, ``provisionOnDemand`` (5 calls per 10 s, then 429 with ``Retry-After``),
-  ``schema``, ``secrets`` (PUT: both keys required; GET: the token reads as ``*``). Errors are
+  ``schema``, ``secrets`` (PUT **replaces** the whole list: keys left out, such as ``SyncAll`` and
+  ``SyncNotificationSettings``, are gone; BaseAddress and SecretToken are required; GET returns the list
+  with secret values as ``*``, or 405 with the setting ``secrets_readable: false``). Errors are
   ``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``; a bad bearer
   is 401 InvalidAuthenticationToken, a missing permission 403 Authorization_RequestDenied, an unknown
   service principal 404 Request_ResourceNotFound.
 - Permissions: an app with ``Synchronization.ReadWrite.All`` (or ``Application.ReadWrite.All``) may manage
   every service principal of its tenant; with ``Application.ReadWrite.OwnedBy`` only those it owns.
 - validateCredentials and provisionOnDemand make the simulated Entra ID call the SCIM endpoint over HTTP
-  with the token, as the real one does (a ``GET /Users?filter=...``).
+  with the token, as the real one does (a ``GET /Users?filter=...``), except for an object out of the
+  provisioning scope: provisionOnDemand answers ``Skipped`` (``NotEffectivelyEntitled``) without calling
+  the target. The scope is ``SyncAll`` of the saved secrets: ``true`` all users and groups of the tenant,
+  anything else only those assigned to the application. The answer is the documented
+  stringKeyStringValuePair: ``key`` the JSON result ``{"result", "details"}``, ``value`` the JSON record
+  (``"{}"`` for a group).
 - The sync cycles themselves are run by emulator/idps.py (kind ``entra``), which updates the job status
   here: ``lastExecution`` per cycle, and a 401 puts the job in ``Quarantine`` with reason
   ``EncounteredQuarantineException`` until ``start``.
@@ -44,6 +51,7 @@ from .util import rand_str
 SECTION = "graph"
 GRAPH_PREFIX = "/v1.0/"
 LOGIN_RE = re.compile(r"^/([^/]+)/oauth2/v2\.0/token/?$")
+DISCOVERY_RE = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration/?$")
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GRAPH_RESOURCES = ("https://graph.microsoft.com", "https://graph.microsoft.com/")
 ALL_SP_PERMISSIONS = ("Synchronization.ReadWrite.All", "Application.ReadWrite.All")
@@ -56,7 +64,11 @@ DEFAULT_SETTINGS = {
     "quarantine_retry_seconds": 86400,  # a quarantined job tries again after this (real Entra: about a day)
     "echo_credentials": False,         # validation errors quote the request, token included (scrubbing tests)
     "validate_status": 400,            # HTTP status of a failed validateCredentials
+    "secrets_readable": True,          # False: GET .../synchronization/secrets answers 405 (v1.0 documents only PUT)
 }
+# Secret keys of the synchronizationSecret enumeration that a GET of the secrets shows as "*".
+MASKED_SECRETS = ("Password", "SecretToken", "AppKey", "ClientSecret", "ConsumerSecret", "Oauth2AccessToken",
+                  "Oauth2RefreshToken", "Oauth2ClientSecret", "TokenKey", "ConnectionString")
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 registry.register_state_section(SECTION, lambda: {})
@@ -64,7 +76,7 @@ registry.register_state_section(SECTION, lambda: {})
 
 def section(state):
     data = state.section(SECTION)
-    for key in ("tenants", "apps", "service_principals", "users", "tokens"):
+    for key in ("tenants", "apps", "service_principals", "users", "groups", "tokens"):
         data.setdefault(key, {})
     settings = data.setdefault("settings", {})
     for key, value in DEFAULT_SETTINGS.items():
@@ -122,6 +134,10 @@ def add_tenant(state, spec):
         uid = new_guid()
         users[uid] = {"id": uid, "userPrincipalName": "user%d@%s" % (n + 1, domain), "displayName": "User %d" % (n + 1),
                       "givenName": "User", "surname": str(n + 1), "mail": "user%d@%s" % (n + 1, domain)}
+    groups = data["groups"].setdefault(tid, {})
+    for name in spec.get("groups") or ():
+        gid = new_guid()
+        groups[gid] = {"id": gid, "displayName": str(name)}
     state.dirty = True
     return tenant
 
@@ -149,7 +165,8 @@ def add_app(state, spec):
         out["client_secret"] = secret
     for cert in spec.get("certificates") or ():
         n = int(cert["n"], 16) if isinstance(cert["n"], str) else int(cert["n"])
-        app["certificates"].append({"x5t": cert["x5t"], "n": "%x" % n, "e": int(cert.get("e", 65537))})
+        app["certificates"].append({"x5t": cert["x5t"], "x5t#S256": cert.get("x5t#S256"), "n": "%x" % n,
+                                    "e": int(cert.get("e", 65537))})
     for assertion in spec.get("federated_assertions") or ():
         app["federated"].append(_sha(assertion))
         state.remember_secret("entra_federated_assertion", client_id, assertion)
@@ -186,12 +203,16 @@ def add_service_principal(state, spec):
     if not GUID_RE.match(sp_id) or sp_id in data["service_principals"]:
         raise ValueError("bad or duplicate service principal id %r" % sp_id)
     jobs = [new_job(j) for j in spec.get("jobs", [{}])]
+    objects = list(data["users"].get(tenant["tenant_id"], {})) + list(data["groups"].get(tenant["tenant_id"], {}))
+    assigned = spec.get("assigned")
     sp = {"id": sp_id, "tenant_id": tenant["tenant_id"], "app_id": new_guid(),
           "display_name": spec.get("name") or "Alibaba Cloud CloudSSO", "owners": list(spec.get("owners") or []),
+          # Users and groups assigned to the application: all of the tenant's, the first N, or a list of IDs.
+          "assigned": objects if assigned is None else objects[:assigned] if isinstance(assigned, int) else list(assigned),
           "secrets": {}, "jobs": dict((j["id"], j) for j in jobs)}
     secrets = spec.get("secrets") or {}
     if secrets:
-        sp["secrets"] = {"BaseAddress": secrets.get("BaseAddress"), "SecretToken": secrets.get("SecretToken")}
+        sp["secrets"] = dict((str(k), None if v is None else str(v)) for k, v in secrets.items())
         state.remember_secret("entra_saved_token", sp_id, secrets.get("SecretToken"))
     data["service_principals"][sp_id] = sp
     state.dirty = True
@@ -207,7 +228,8 @@ def seed_graph(state, spec):
     for tenant in spec.get("tenants") or ():
         t = add_tenant(state, tenant)
         out["tenants"].append({"tenant_id": t["tenant_id"], "domains": t["domains"],
-                               "users": list(section(state)["users"][t["tenant_id"]].values())})
+                               "users": list(section(state)["users"][t["tenant_id"]].values()),
+                               "groups": list(section(state)["groups"].get(t["tenant_id"], {}).values())})
     for app in spec.get("apps") or ():
         out["apps"].append(add_app(state, app))
     for sp in spec.get("service_principals") or ():
@@ -253,7 +275,7 @@ class EntraKind(idps.Kind):
             tenant = _tenant(data, spec["tenant_id"]) if spec.get("tenant_id") else None
             if tenant is None:
                 tenant = add_tenant(state, {"tenant_id": spec.get("tenant_id"), "domain": spec.get("domain"),
-                                            "users": spec.get("tenant_users", 2)})
+                                            "users": spec.get("tenant_users", 2), "groups": spec.get("tenant_groups")})
             client_id = spec.get("client_id")
             if client_id is None or client_id not in data["apps"]:
                 created = add_app(state, {"tenant_id": tenant["tenant_id"], "client_id": client_id,
@@ -266,7 +288,7 @@ class EntraKind(idps.Kind):
                     extra["client_secret"] = created["client_secret"]
             owners = [client_id] if spec.get("owner", True) else []
             sp = add_service_principal(state, {"tenant_id": tenant["tenant_id"], "owners": owners,
-                                               "jobs": [spec.get("job") or {}]})
+                                               "jobs": [spec.get("job") or {}], "assigned": spec.get("assigned_users")})
             sp_id = sp["service_principal_id"]
             extra.update(tenant_id=tenant["tenant_id"], client_id=client_id)
         sp = data["service_principals"].get(sp_id)
@@ -285,8 +307,14 @@ class EntraKind(idps.Kind):
             state.remember_secret("graph_saved_token", sp_id, spec["token"])
             sp["secrets"] = {"BaseAddress": spec.get("base_url") or idps.local_scim_base(app, idp["region"]),
                              "SecretToken": spec["token"]}
+            # The other settings the portal saves in the same list (the PUT example of the secrets page).
+            if spec.get("sync_all") is not None:
+                sp["secrets"]["SyncAll"] = "true" if spec["sync_all"] else "false"
+            if spec.get("sync_notification_settings") is not None:
+                sp["secrets"]["SyncNotificationSettings"] = json.dumps(spec["sync_notification_settings"],
+                                                                       separators=(",", ":"))
         if isinstance(spec.get("users"), int) or "users" not in spec:
-            # An Entra job provisions the users of its tenant (all assigned to the application here).
+            # The users of the tenant; a cycle provisions those in the job's scope (see users()).
             tenant_users = data["users"].get(sp["tenant_id"], {}).values()
             idp["users"] = [_scim_user(u) for u in tenant_users]
         extra.update(service_principal_id=sp_id, job_id=job_id)
@@ -300,6 +328,13 @@ class EntraKind(idps.Kind):
         sp, _ = self._job(state, idp)
         secrets = (sp or {}).get("secrets") or {}
         return secrets.get("BaseAddress"), secrets.get("SecretToken")
+
+    def users(self, state, idp):
+        """The IdP's users in the provisioning scope (users that are not the tenant's always are)."""
+        sp, _ = self._job(state, idp)
+        tenant_users = section(state)["users"].get((sp or {}).get("tenant_id"), {})
+        return [u for u in idps.desired_users(idp)
+                if u.get("externalId") not in tenant_users or in_scope(sp, u["externalId"])]
 
     def runnable(self, state, idp):
         sp, job = self._job(state, idp)
@@ -330,6 +365,12 @@ class EntraKind(idps.Kind):
             out["job"] = {"code": status["code"], "quarantine": _public_quarantine(status.get("quarantine")),
                           "last_execution": status.get("lastExecution"), "calls": dict(job["calls"])}
         return out
+
+
+def in_scope(sp, object_id):
+    """Entra's provisioning scope: SyncAll "true" is every user and group of the tenant, otherwise (the
+    portal's default, "Sync only assigned users and groups") those assigned to the application."""
+    return str((sp.get("secrets") or {}).get("SyncAll")).lower() == "true" or object_id in sp.get("assigned", ())
 
 
 def _scim_user(user):
@@ -467,6 +508,38 @@ def rsa_verify(n, e, message, signature):
     return hmac.compare_digest(em, expected)
 
 
+def _mgf1_sha256(seed, length):
+    out = b""
+    for counter in range((length + 31) // 32):
+        out += hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
+    return out[:length]
+
+
+def rsa_pss_verify(n, e, message, signature):
+    """RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (PS256 as PyJWT signs it for MSAL),
+    RFC 8017 9.1.2, with integers only."""
+    mod_bits = n.bit_length()
+    em_len = (mod_bits - 1 + 7) // 8
+    s = int.from_bytes(signature, "big")
+    if len(signature) != (mod_bits + 7) // 8 or s >= n or em_len < 32 + 32 + 2:
+        return False
+    em = pow(s, e, n).to_bytes(em_len, "big")
+    if em[-1] != 0xBC:
+        return False
+    masked_db, digest = em[:em_len - 33], em[em_len - 33:-1]
+    unused_bits = 8 * em_len - (mod_bits - 1)
+    if unused_bits and masked_db[0] >> (8 - unused_bits):
+        return False
+    db = bytearray(a ^ b for a, b in zip(masked_db, _mgf1_sha256(digest, len(masked_db))))
+    db[0] &= 0xFF >> unused_bits
+    padding_len = em_len - 32 - 32 - 2
+    if any(db[:padding_len]) or db[padding_len] != 0x01:
+        return False
+    salt = bytes(db[-32:])
+    expected = hashlib.sha256(b"\x00" * 8 + hashlib.sha256(message).digest() + salt).digest()
+    return hmac.compare_digest(digest, expected)
+
+
 def _check_assertion(req, app, assertion, token_url):
     """None when the assertion is good, else a login error Response."""
     now = req.state.now()
@@ -479,11 +552,17 @@ def _check_assertion(req, app, assertion, token_url):
         signature = _b64url_decode(signature_b64)
     except (ValueError, TypeError):
         return login_error(req, 401, "invalid_client", 700027, "Client assertion failed signature validation.")
-    cert = next((c for c in app["certificates"] if c["x5t"] == header.get("x5t")), None)
-    if header.get("alg") != "RS256" or cert is None:
+    # MSAL sends the thumbprints with their base64 padding (msal/oauth2cli/assertion.py _encode_thumbprint):
+    # x5t (SHA-1) with RS256, or x5t#S256 (SHA-256) with PS256 when it has the certificate itself.
+    alg = header.get("alg")
+    name = {"RS256": "x5t", "PS256": "x5t#S256"}.get(alg)
+    thumbprint = str(header.get(name) or "").rstrip("=") if name else ""
+    cert = next((c for c in app["certificates"] if thumbprint and (c.get(name) or "").rstrip("=") == thumbprint), None)
+    if cert is None:
         return login_error(req, 401, "invalid_client", 700027,
                            "Client assertion contains an invalid signature. [Reason - The key was not found.]")
-    if not rsa_verify(int(cert["n"], 16), cert["e"], ("%s.%s" % (header_b64, claims_b64)).encode("ascii"), signature):
+    verify = rsa_verify if alg == "RS256" else rsa_pss_verify
+    if not verify(int(cert["n"], 16), cert["e"], ("%s.%s" % (header_b64, claims_b64)).encode("ascii"), signature):
         return login_error(req, 401, "invalid_client", 700027, "Client assertion failed signature validation.")
     if claims.get("iss") != app["client_id"] or claims.get("sub") != app["client_id"]:
         return login_error(req, 401, "invalid_client", 700021,
@@ -539,7 +618,7 @@ def handle_token(req, tenant_ref):
                            "the application has not been installed by the administrator of the tenant."
                            % (form["client_id"], tenant["name"]))
     resource = form["scope"][:-len("/.default")] if form["scope"].endswith("/.default") else None
-    own = "http://%s" % (req.header("host") or "")
+    own = "%s://%s" % (getattr(req.app, "scheme", "http"), req.header("host") or "")
     if resource is None or resource.rstrip("/") not in (GRAPH_RESOURCES[0], own):
         return login_error(req, 400, "invalid_scope", 500011,
                            "The resource principal named %s was not found in the tenant named %s."
@@ -718,7 +797,8 @@ def put_secrets(req, sp):
         raise GraphFailure(400, "BadRequest", "The synchronization secrets must contain both BaseAddress and "
                                               "SecretToken.")
     req.state.remember_secret("entra_saved_token", sp["id"], pairs["SecretToken"])
-    sp["secrets"] = {"BaseAddress": pairs["BaseAddress"], "SecretToken": pairs["SecretToken"]}
+    # The whole list is replaced: a key not sent is gone (SyncAll then means the default scope).
+    sp["secrets"] = dict((str(k), None if v is None else str(v)) for k, v in pairs.items())
     req.state.dirty = True
     return no_content()
 
@@ -744,13 +824,25 @@ def _on_demand_throttle(req, sp_id):
 
 
 def _step(name, kind, status, description, details=None):
-    return {"name": name, "provisioningStepType": kind, "status": status, "description": description,
-            "timestamp": None, "details": details or {}}
+    # The record's steps as the provisionOnDemand page shows them: type Import, Scoping, Matching, Export.
+    return {"name": name, "type": kind, "status": status, "description": description,
+            "timestamp": graph_time(time.time()), "details": details or {}}
 
 
-def provision_on_demand(req, sp, job):
-    state = req.state
-    _on_demand_throttle(req, sp["id"])
+def on_demand_answer(result, details, record):
+    """The documented stringKeyStringValuePair: `key` the JSON result, `value` the JSON record."""
+    return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph."
+                                            "stringKeyStringValuePair",
+                          "key": json.dumps({"result": result, "details": details}, separators=(",", ":")),
+                          "value": json.dumps(record, separators=(",", ":"))})
+
+
+NOT_ENTITLED = ("The %s '%s' will be skipped due to the following reasons: 1) This object is not assigned to the "
+                "application. If you did not expect the object to be skipped, assign the object to the application or "
+                "change your scoping filter to allow all users and groups to be in scope for provisioning.")
+
+
+def _on_demand_subject(req, sp, job):
     body = _json_body(req)
     params = body.get("parameters")
     if not isinstance(params, list) or not params or not isinstance(params[0], dict):
@@ -762,71 +854,110 @@ def provision_on_demand(req, sp, job):
     if len(subjects) != 1 or not isinstance(subjects[0], dict):
         raise GraphFailure(400, "BadRequest", "Exactly one subject is supported.")
     subject = subjects[0]
-    user = section(state)["users"].get(sp["tenant_id"], {}).get(subject.get("objectId"))
-    if subject.get("objectTypeName") != "User" or user is None:
+    kind = subject.get("objectTypeName")
+    data = section(req.state)
+    found = (data["users"] if kind == "User" else data["groups"] if kind == "Group" else {}) \
+        .get(sp["tenant_id"], {}).get(subject.get("objectId"))
+    if found is None:
         raise GraphFailure(400, "BadRequest", "The object '%s' of type '%s' was not found in the source directory."
-                           % (subject.get("objectId"), subject.get("objectTypeName")))
-    base_url, token = sp["secrets"].get("BaseAddress"), sp["secrets"].get("SecretToken")
-    scim_user = _scim_user(user)
-    steps = [_step("EntryImport", "import", "Success", "Retrieved %s from Microsoft Entra ID" % user["userPrincipalName"]),
-             _step("EntrySynchronizationScoping", "scoping", "Success", "Determine if User is in scope by evaluating "
-                                                                        "against each scoping filter")]
-    status_value, error = "Success", None
-    if not base_url or not token:
-        status_value, error = "Failure", {"errorCode": "NoCredentials", "reason": "No credentials are saved."}
-        steps.append(_step("MatchingEntries", "matching", "Failure", "No credentials are saved for this job."))
+                           % (subject.get("objectId"), kind))
+    return kind, found
+
+
+def _target_call(req, sp, path, method="GET", body=None, **query):
+    secrets = sp["secrets"]
+    return idps.internal_call(req.app, idps.scim_url(secrets["BaseAddress"], path, **query), method,
+                              secrets["SecretToken"], body, EntraKind.user_agent)
+
+
+def _failure(status):
+    reason = ("HTTP/%s from the target application" % status) if status else "the target could not be reached"
+    return {"errorCode": UNAUTHORIZED_CODE if status in (401, 403) else UNAVAILABLE_CODE, "errorMessage": reason}
+
+
+def provision_on_demand(req, sp, job):
+    state = req.state
+    _on_demand_throttle(req, sp["id"])
+    kind, obj = _on_demand_subject(req, sp, job)
+    label = obj.get("userPrincipalName") or obj.get("displayName")
+    steps = [_step("EntryImport", "Import", "Success", "Retrieved %s '%s' from Azure Active Directory" % (kind, label))]
+    if not in_scope(sp, obj["id"]):
+        # Decided inside Entra from the assignment and the scope: the target is not called.
+        message = NOT_ENTITLED % (kind, label)
+        steps.append(_step("EntrySynchronizationScoping", "Scoping", "Skipped", message,
+                           {"Assigned": "False", "IsEffectivelyEntitledForProvisioning": "False",
+                            "SkipReason": "NotEffectivelyEntitled"}))
+        return on_demand_answer("Skipped", {"errorCode": "NotEffectivelyEntitled", "errorMessage": message},
+                                _record(obj, kind, steps, "Skipped"))
+    steps.append(_step("EntrySynchronizationScoping", "Scoping", "Success",
+                       "Determine if %s in scope by evaluating against each scoping filter" % kind,
+                       {"Assigned": "True", "IsEffectivelyEntitledForProvisioning": "True"}))
+    if not sp["secrets"].get("BaseAddress") or not sp["secrets"].get("SecretToken"):
+        details = {"errorCode": "NoCredentials", "errorMessage": "No credentials are saved for this job."}
+        return on_demand_answer("Failure", details, _record(obj, kind, steps, "Failure", details))
+    if kind == "Group":
+        status, found = _target_call(req, sp, "/Groups", filter='displayName eq "%s"' % obj["displayName"])
+        if status == 200 and not (found or {}).get("Resources"):
+            status, _ = _target_call(req, sp, "/Groups", "POST", {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": obj["displayName"],
+                "externalId": obj["id"], "members": []})
+        if status in (200, 201):
+            return on_demand_answer("Success", {}, {})
+        return on_demand_answer("Failure", _failure(status), {})
+    scim_user = _scim_user(obj)
+    status, found = _target_call(req, sp, "/Users", filter='userName eq "%s"' % scim_user["userName"])
+    if status != 200:
+        details = _failure(status)
+        steps.append(_step("EntryImport", "Matching", "Failure", "Failed to match the user: %s" % details["errorMessage"]))
+        return on_demand_answer("Failure", details, _record(obj, kind, steps, "Failure", details))
+    resources = (found or {}).get("Resources") or []
+    steps.append(_step("EntryImport", "Matching", "Success", "Retrieved '%s' from customappsso" % label,
+                       {"userName": scim_user["userName"]} if resources else {}))
+    if resources and not idps._user_differs(resources[0], scim_user):
+        steps.append(_step("EntrySynchronizationSkip", "Export", "Skipped", "The state of the user in both the source "
+                           "and target systems already match.", {"SkipReason": "RedundantExport"}))
+        result, details = "Skipped", {"errorCode": "RedundantExport", "errorMessage": "The state of the user in both "
+                                      "the source and target systems already match."}
     else:
-        app = req.app
-        lookup = idps.scim_url(base_url, "/Users", filter='userName eq "%s"' % scim_user["userName"])
-        status, found = idps.internal_call(app, lookup, "GET", token, None, EntraKind.user_agent)
-        if status in (401, 403) or status is None or status != 200:
-            answer = None
+        if resources:
+            patch = {"schemas": [idps.PATCH_SCHEMA], "Operations": [
+                {"op": "replace", "path": "displayName", "value": scim_user["displayName"]},
+                {"op": "replace", "path": "externalId", "value": scim_user["externalId"]},
+                {"op": "replace", "path": "active", "value": True}]}
+            code, _ = _target_call(req, sp, "/Users/" + urllib.parse.quote(resources[0]["id"], safe=""), "PATCH", patch)
         else:
-            resources = (found or {}).get("Resources") or []
-            if not resources:
-                answer = ("create", idps.internal_call(app, idps.scim_url(base_url, "/Users"), "POST", token,
-                                                       idps._user_resource(scim_user), EntraKind.user_agent))
-            elif idps._user_differs(resources[0], scim_user):
-                patch = {"schemas": [idps.PATCH_SCHEMA], "Operations": [
-                    {"op": "replace", "path": "displayName", "value": scim_user["displayName"]},
-                    {"op": "replace", "path": "externalId", "value": scim_user["externalId"]},
-                    {"op": "replace", "path": "active", "value": True}]}
-                answer = ("update", idps.internal_call(app, idps.scim_url(base_url, "/Users/" + urllib.parse.quote(
-                    resources[0]["id"], safe="")), "PATCH", token, patch, EntraKind.user_agent))
-            else:
-                answer = ("skip", (200, resources[0]))
-        if answer is None:
-            status_value = "Failure"
-            reason = ("HTTP/%s from the target application" % status) if status else "the target could not be reached"
-            error = {"errorCode": UNAUTHORIZED_CODE if status in (401, 403) else UNAVAILABLE_CODE, "reason": reason}
-            steps.append(_step("MatchingEntries", "matching", "Failure", "Failed to match the user: %s" % reason))
+            code, _ = _target_call(req, sp, "/Users", "POST", idps._user_resource(scim_user))
+        name = "EntryExportUpdate" if resources else "EntryExportAdd"
+        if code in (200, 201, 204):
+            steps.append(_step(name, "Export", "Success", "User '%s' was %s in customappsso"
+                               % (label, "updated" if resources else "created")))
+            result, details = "Success", {}
         else:
-            kind, (code, _) = answer
-            steps.append(_step("MatchingEntries", "matching", "Success", "Matching User found in the target: %s"
-                               % ("no" if kind == "create" else "yes")))
-            if kind == "skip":
-                status_value = "Skipped"
-                steps.append(_step("EntryExportUpdate", "export", "Skipped", "The user is already up to date."))
-            elif code in (200, 201, 204):
-                steps.append(_step("EntryExport" + ("Add" if kind == "create" else "Update"), "export", "Success",
-                                   "User was %s in the target" % ("created" if kind == "create" else "updated")))
-            else:
-                status_value, error = "Failure", {"errorCode": UNAVAILABLE_CODE, "reason": "HTTP/%s on export" % code}
-                steps.append(_step("EntryExport", "export", "Failure", "Export failed with HTTP/%s" % code))
+            details = {"errorCode": UNAVAILABLE_CODE, "errorMessage": "HTTP/%s on export" % code}
+            steps.append(_step(name, "Export", "Failure", "Export failed with HTTP/%s" % code))
+            result = "Failure"
     idp = _entra_idp(state, sp["id"], job["id"])
-    if idp is not None and status_value in ("Success", "Skipped") and \
+    if idp is not None and result in ("Success", "Skipped") and \
             scim_user["userName"] not in [u["userName"] for u in idp.get("users") or []]:
         idp.setdefault("users", []).append(scim_user)
         state.dirty = True
-    document = [{"provisioningSteps": steps,
-                 "statusInfo": {"@odata.type": "#microsoft.graph.statusDetails", "status": status_value,
-                                "errorInformation": error},
-                 "sourceIdentity": {"id": user["id"], "identityType": "User", "details": {}},
-                 "targetIdentity": {"identityType": "urn:ietf:params:scim:schemas:core:2.0:User", "details": {}}}]
-    return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph."
-                                            "stringKeyStringValuePair",
-                          "key": "Microsoft.Identity.Health.CPP.Common.DataContracts.SyncFabric.StatusInfo",
-                          "value": json.dumps(document)})
+    return on_demand_answer(result, details, _record(obj, kind, steps, result, details if result == "Failure" else None))
+
+
+def _record(obj, kind, steps, status, error=None):
+    """The provisioning record of the page's first example (statusInfo, identities, systems)."""
+    now = graph_time(time.time())
+    error = error or {}
+    return {"action": "Other" if status != "Success" else "Create", "changeId": new_guid(), "startTime": now,
+            "endTime": now, "modifiedProperties": [], "provisioningSteps": steps,
+            "reportableIdentifier": obj.get("userPrincipalName") or obj.get("displayName"),
+            "statusInfo": {"status": status, "errorCode": error.get("errorCode"), "reason": error.get("errorMessage"),
+                           "additionalDetails": None, "errorCategory": None, "recommendedAction": None},
+            "sourceIdentity": {"id": obj["id"], "type": kind, "displayName": None, "details": None},
+            "sourceSystem": {"id": None, "name": ENTRA_DIRECTORY, "details": None},
+            "targetIdentity": {"id": None, "type": "urn:ietf:params:scim:schemas:core:2.0:" + kind, "displayName": None,
+                               "details": None},
+            "targetSystem": {"id": None, "name": "customappsso", "details": None}}
 
 
 def start_job(req, sp, job, action):
@@ -894,10 +1025,11 @@ def handle_graph(req):
         if action == "putSecrets":
             return put_secrets(req, sp)
         if action == "getSecrets":
-            secrets = sp["secrets"]
-            values = [{"key": "BaseAddress", "value": secrets.get("BaseAddress")}] if secrets.get("BaseAddress") else []
-            if secrets.get("SecretToken"):
-                values.append({"key": "SecretToken", "value": "*"})
+            if not section(state)["settings"]["secrets_readable"]:
+                raise GraphFailure(405, "Request_BadRequest", "The method GET is not allowed on the synchronization "
+                                                              "secrets.")
+            values = [{"key": k, "value": "*" if k in MASKED_SECRETS else v}
+                      for k, v in sp["secrets"].items() if v is not None]
             return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('%s')/"
                                                     "synchronization/secrets" % sp_id, "value": values})
         job = _job(sp, job_id)
@@ -922,10 +1054,33 @@ def handle_graph(req):
 
 
 def match(path):
-    return path.startswith(GRAPH_PREFIX) or bool(LOGIN_RE.match(path))
+    return path.startswith(GRAPH_PREFIX) or bool(LOGIN_RE.match(path)) or bool(DISCOVERY_RE.match(path))
+
+
+def openid_configuration(req, tenant_ref):
+    """The tenant's OpenID Connect discovery document (MSAL and azure-identity read token_endpoint from it),
+    with the fields of https://login.microsoftonline.com/<tenant>/v2.0/.well-known/openid-configuration."""
+    tenant = _tenant(section(req.state), urllib.parse.unquote(tenant_ref))
+    if tenant is None:
+        return login_error(req, 400, "invalid_tenant", 90002, "Tenant '%s' not found." % tenant_ref)
+    base = "%s://%s/%s" % (getattr(req.app, "scheme", "http"), req.header("host") or "", tenant_ref)
+    tid = tenant["tenant_id"]
+    return Response(200, {
+        "token_endpoint": base + "/oauth2/v2.0/token", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode", "end_session_endpoint": base + "/oauth2/v2.0/logout",
+        "jwks_uri": base + "/discovery/v2.0/keys", "issuer": "https://login.microsoftonline.com/%s/v2.0" % tid,
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "response_modes_supported": ["query", "fragment", "form_post"], "response_types_supported": ["code", "id_token",
+                                                                                                      "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"], "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"], "request_uri_parameter_supported": False,
+        "tenant_region_scope": "EU", "cloud_instance_name": "microsoftonline.com", "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com", "rbac_url": "https://pas.windows.net"})
 
 
 def classify(req):
+    if DISCOVERY_RE.match(req.path):
+        return "entra-login", "openid-configuration"
     if LOGIN_RE.match(req.path):
         return "entra-login", "token"
     action, _, _ = route_of(req)
@@ -934,6 +1089,9 @@ def classify(req):
 
 def handle(req):
     idps.scheduler(req.app)
+    discovery = DISCOVERY_RE.match(req.path)
+    if discovery:
+        return openid_configuration(req, discovery.group(1))
     login = LOGIN_RE.match(req.path)
     if login:
         return handle_token(req, login.group(1))
@@ -949,7 +1107,7 @@ def _view(state):
     for sp in data["service_principals"].values():
         token = (sp["secrets"] or {}).get("SecretToken")
         credential_id, token_state = idps.token_state(state, token)
-        sps.append({"id": sp["id"], "tenant_id": sp["tenant_id"], "owners": sp["owners"],
+        sps.append({"id": sp["id"], "tenant_id": sp["tenant_id"], "owners": sp["owners"], "assigned": sp.get("assigned", []),
                     "base_address": (sp["secrets"] or {}).get("BaseAddress"), "credential_id": credential_id,
                     "token_state": token_state, "jobs": [dict(job_view(j), calls=j["calls"]) for j in sp["jobs"].values()]})
     return {"tenants": list(data["tenants"].values()), "users": data["users"], "apps": apps,

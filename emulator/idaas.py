@@ -4,14 +4,16 @@ configuration, and the simulated IDaaS that pushes users into CloudSSO with its 
 RPC product ``eiam`` (V3/V2 signatures, RAM checks and events by the core), actions:
 
 - ``GetApplicationProvisioningConfig`` (InstanceId, ApplicationId) -> ``ApplicationProvisioningConfig``
-  {ApplicationId, InstanceId, ProvisionProtocolType, ProvisionPassword, Status, ConfigOperateMode,
-  ProvisionJwksEndpoint, CallbackProvisioningConfig{...}, ScimProvisioningConfig{ScimBaseUrl,
+  {ApplicationId, InstanceId, ProvisionProtocolType, ProvisionPassword, Status, ConfigOperateMode
+  (``standard`` or ``template``), NetworkAccessEndpointId, ProvisionJwksEndpoint, CallbackProvisioningConfig{...}, ScimProvisioningConfig{ScimBaseUrl,
   ProvisioningActions[], FullPushScopes[], AuthnConfiguration{AuthnMode, GrantType, AuthnParam{AccessToken,
   ClientId, ClientSecret, AuthnMethod, TokenEndpoint}}}}. The AccessToken is returned as saved, or masked
   (``******``) for an application seeded with ``mask_access_token``.
 - ``SetApplicationProvisioningConfig``: nested objects arrive flattened (``ScimProvisioningConfig.
   AuthnConfiguration.AuthnParam.AccessToken``, ``...ProvisioningActions.1``) as the SDKs send them; the
-  configuration is **replaced** by what was sent (a field left out is gone), as the real API does.
+  configuration is **replaced** by what was sent (a field left out is gone), as the real API does. Every
+  field of the SDK's SetApplicationProvisioningConfigRequest is kept (NetworkAccessEndpointId included);
+  the read-only Status, ConfigOperateMode and ProvisionJwksEndpoint stay as they were.
 
 Unknown instance / application: ``EntityNotExists.Instance`` / ``EntityNotExists.Application`` (404; the
 real codes are undocumented). Secret request parameters (AccessToken, ClientSecret, EncryptKey) are never
@@ -33,6 +35,7 @@ MASK = "******"
 PROTOCOLS = ("scim2", "idaas_callback")
 GRANT_TYPES = ("bearer_token", "client_credentials")
 AUTHN_MODES = ("oauth2",)
+CONFIG_OPERATE_MODES = ("standard", "template")  # eiam 2021-12-01 GetApplicationProvisioningConfig model
 SCIM_URN = "urn:alibaba:idaas:app:scim:"
 INSTANCE_RE = re.compile(r"^idaas_[a-z0-9]{8,64}$")
 APPLICATION_RE = re.compile(r"^app_[a-z0-9]{8,64}$")
@@ -91,7 +94,7 @@ def _list(value):
 def default_config(instance_id, application_id, base_url=None, token=None, status="enabled"):
     return {
         "ApplicationId": application_id, "InstanceId": instance_id, "ProvisionProtocolType": "scim2",
-        "ProvisionPassword": False, "Status": status, "ConfigOperateMode": "default",
+        "ProvisionPassword": False, "Status": status, "ConfigOperateMode": "standard", "NetworkAccessEndpointId": None,
         "ProvisionJwksEndpoint": "https://%s.aliyunidaas.com/api/v2/%s/provisioning/jwks" % (instance_id, application_id),
         "CallbackProvisioningConfig": {"CallbackUrl": None, "EncryptKey": None, "EncryptRequired": False,
                                        "ListenEventScopes": []},
@@ -128,6 +131,8 @@ def add_application(state, instance, spec):
                             spec.get("status", "enabled"))
     for key, value in (spec.get("config") or {}).items():
         config[key] = copy.deepcopy(value)
+    if config.get("ConfigOperateMode") not in CONFIG_OPERATE_MODES:
+        raise ValueError("ConfigOperateMode must be one of %s" % ", ".join(CONFIG_OPERATE_MODES))
     token = ((config.get("ScimProvisioningConfig") or {}).get("AuthnConfiguration") or {}).get("AuthnParam", {}) \
         .get("AccessToken")
     state.remember_secret("idaas_access_token", application_id, token)
@@ -192,6 +197,7 @@ def set_application_provisioning_config(ctx):
                                                                          "ProvisionPassword") or False,
            "Status": app["config"].get("Status", "enabled"), "ConfigOperateMode": app["config"].get("ConfigOperateMode"),
            "ProvisionJwksEndpoint": app["config"].get("ProvisionJwksEndpoint"),
+           "NetworkAccessEndpointId": params.get("NetworkAccessEndpointId") or None,
            "CallbackProvisioningConfig": {"CallbackUrl": callback.get("CallbackUrl"),
                                           "EncryptKey": callback.get("EncryptKey"),
                                           "EncryptRequired": _bool(callback.get("EncryptRequired"),

@@ -68,7 +68,8 @@ def is_local(url, app):
         port = parts.port
     except ValueError:
         return False
-    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", app.host) and port == app.port
+    return parts.scheme == getattr(app, "scheme", "http") and parts.hostname in ("127.0.0.1", "localhost", app.host) \
+        and port == app.port
 
 
 def internal_call(app, url, method="GET", token=None, body=None, user_agent=None):
@@ -234,6 +235,10 @@ class Kind:
         """(base_url or None for this emulator's endpoint of the IdP's region, token or None)."""
         raise NotImplementedError
 
+    def users(self, state, idp):
+        """The users a cycle provisions (an Entra job: only those in its provisioning scope)."""
+        return desired_users(idp)
+
     def runnable(self, state, idp):
         """(True, None), or (False, reason) when the IdP would not run a cycle now."""
         return True, None
@@ -373,7 +378,7 @@ def run_cycle(app, idp_id):
             return {"ran": False, "reason": reason}
         base_url = base_url or local_scim_base(app, idp["region"])
         began = state.now()
-        outcome = sync_once(app, base_url, token, desired_users(idp), idp.get("groups") or [], kind.user_agent)
+        outcome = sync_once(app, base_url, token, kind.users(state, idp), idp.get("groups") or [], kind.user_agent)
         cred, _ = state.credential_by_secret(token)
         record = {"ran": True, "began": began, "ended": max(state.now(), began), "ok": outcome["ok"],
                   "auth_failed": outcome["auth_failed"], "status": outcome["status"], "error": outcome["error"],

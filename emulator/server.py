@@ -9,6 +9,7 @@ import importlib
 import os
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -297,7 +298,7 @@ class _Server(ThreadingHTTPServer):
 
 class Emulator:
     def __init__(self, host="127.0.0.1", port=0, state_path=None, seed=None, default_region="cn-shanghai",
-                 parent_pid=None, idle_timeout=0):
+                 parent_pid=None, idle_timeout=0, tls_cert=None, tls_key=None):
         load_modules()
         self.host = host
         self.default_region = default_region
@@ -322,10 +323,19 @@ class Emulator:
         self.httpd = _Server((host, port), Handler)
         self.httpd.app = self
         self.port = self.httpd.server_address[1]
+        self.scheme = "http"
+        if tls_cert:
+            # TLS on loopback for clients that insist on https (MSAL, azure-identity); the handshake runs in the
+            # request's thread, not in accept().
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_cert, tls_key)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True,
+                                                    do_handshake_on_connect=False)
+            self.scheme = "https"
 
     @property
     def url(self):
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     def touch(self):
         self._last_activity = time.monotonic()

@@ -98,8 +98,16 @@ QUARANTINE = "Quarantine"
 PAUSED = "Paused"
 ACTIVE = "Active"
 STARTABLE = (PAUSED, QUARANTINE)
-# provisionOnDemand results that prove Entra authenticated to the target with the saved token.
+# provisionOnDemand results that can prove Entra authenticated to the target with the saved token: Success
+# always; Skipped only after a step that called the target (a RedundantExport after matching the user).
+# NotEffectivelyEntitled and other scoping skips are decided inside Entra before the target is called.
 AUTHENTICATED_RESULTS = ("Success", "Skipped")
+TARGET_STEP_TYPES = ("matching", "export")
+# The synchronization secrets list (PUT example of the v1.0 "Add synchronization secrets" page): the
+# credentials and, in the same list, the provisioning scope and the notification settings.
+SECRET_PAIR_KEYS = ("BaseAddress", "SecretToken")
+SYNC_ALL = "SyncAll"
+SYNC_NOTIFICATIONS = "SyncNotificationSettings"
 ENTRA_SOURCE_DIRECTORIES = ("azure active directory", "microsoft entra id", "aad", "azuread")
 
 
@@ -722,34 +730,96 @@ def same_url(left, right):
     return norm(left) == norm(right)
 
 
-def parse_on_demand(answer, secrets=()):
-    """The outcome of provisionOnDemand. The answer is a stringKeyStringValuePair whose `value` is a JSON
-    document (a list or an object) with `statusInfo.status` and `provisioningSteps[]`."""
-    raw = answer.get("value") if isinstance(answer, dict) else None
+def _json_document(raw):
+    if isinstance(raw, (dict, list)):
+        return raw
     try:
-        document = json.loads(raw) if isinstance(raw, str) else raw
+        return json.loads(raw) if isinstance(raw, str) else None
     except ValueError:
-        document = None
-    entries = document if isinstance(document, list) else [document] if isinstance(document, dict) else []
-    status = None
+        return None
+
+
+def _on_demand_steps(entries):
     steps = []
     for entry in entries:
-        if not isinstance(entry, dict):
-            continue
-        info = entry.get("statusInfo") or entry.get("status") or {}
-        if isinstance(info, dict) and info.get("status") and status is None:
-            status = info["status"]
-        elif isinstance(info, str) and status is None:
-            status = info
         for step in entry.get("provisioningSteps") or []:
             if isinstance(step, dict):
-                steps.append(dict(name=step.get("name"), type=step.get("provisioningStepType") or step.get("type"),
-                                  status=step.get("status"), description=step.get("description")))
+                details = step.get("details") if isinstance(step.get("details"), dict) else {}
+                steps.append(dict(name=step.get("name"), type=step.get("type") or step.get("provisioningStepType"),
+                                  status=step.get("status"), description=step.get("description"),
+                                  skip_reason=details.get("SkipReason")))
+    return steps
+
+
+def parse_on_demand(answer, secrets=()):
+    """The outcome of provisionOnDemand, from the stringKeyStringValuePair Graph answers (v1.0 page, every
+    example): `key` is the JSON result `{"result", "details": {"errorCode", "errorMessage"}}`, `value` the
+    JSON provisioning record `{provisioningSteps[], statusInfo, ...}` (`"{}"` for a group). Older answers
+    carried the record, or a list of records, in `value` only; both are read.
+
+    `authenticated` is True only for an outcome Entra could not have reached without a successful call to
+    the SCIM endpoint with the saved token: `Success` (the object was exported), or any result after a step
+    that read or wrote the object in the target (type Matching or Export, status Success). A `Skipped`
+    decided before that (NotEffectivelyEntitled: the object is out of the provisioning scope) proves nothing."""
+    answer = answer if isinstance(answer, dict) else {}
+    result = _json_document(answer.get("key"))
+    record = _json_document(answer.get("value"))
+    entries = [e for e in (record if isinstance(record, list) else [record]) if isinstance(e, dict)]
+    status = reason = message = None
+    if isinstance(result, dict):
+        status = result.get("result") if isinstance(result.get("result"), str) else None
+        details = result.get("details") if isinstance(result.get("details"), dict) else {}
+        reason, message = details.get("errorCode"), details.get("errorMessage")
+    for entry in entries:
+        info = entry.get("statusInfo") or entry.get("status") or {}
+        if isinstance(info, str):
+            info = {"status": info}
+        if isinstance(info, dict):
+            status = status or info.get("status")
+            error = info.get("errorInformation") if isinstance(info.get("errorInformation"), dict) else {}
+            reason = reason or info.get("errorCode") or error.get("errorCode")
+            message = message or info.get("reason") or error.get("reason")
+    steps = _on_demand_steps(entries)
     if status is None and steps:
         statuses = [s["status"] for s in steps if s["status"]]
-        failed = [s for s in statuses if s not in AUTHENTICATED_RESULTS]
+        failed = [s for s in statuses if s not in ("Success", "Skipped")]
         status = failed[0] if failed else ("Skipped" if "Skipped" in statuses else "Success" if statuses else None)
-    return _scrub(dict(status=status, authenticated=status in AUTHENTICATED_RESULTS, steps=steps), secrets)
+    reason = reason or next((s["skip_reason"] for s in steps if s["skip_reason"]), None)
+    reached_target = any(str(s["type"] or "").lower() in TARGET_STEP_TYPES and s["status"] == "Success" for s in steps)
+    authenticated = status == "Success" or (status in AUTHENTICATED_RESULTS and reached_target)
+    return _scrub(dict(status=status, authenticated=authenticated, reason=reason, message=message, steps=steps),
+                  secrets)
+
+
+def plan_secrets(saved, sync_all=None, sync_notification_settings=None):
+    """The keys besides BaseAddress and SecretToken that a save must send so that it changes nothing else:
+    the provisioning scope (SyncAll) and the notification settings (SyncNotificationSettings), as given,
+    or as read back from the saved list, with any other readable key carried over.
+
+    `saved` is saved_secrets() (None: the list could not be read). Raises EntraConfigError, before any
+    write, when a setting is needed and unknown: the list is unreadable and the option is not given, or a
+    key other than the token reads as `*` and cannot be carried over."""
+    settings = {}
+    if saved is not None:
+        masked = sorted(k for k, v in saved.items() if v == "*" and k not in SECRET_PAIR_KEYS)
+        if masked:
+            raise EntraConfigError("the saved synchronization secrets hold %s, which Graph does not return; saving the "
+                                   "token would clear %s, so nothing was saved" % (", ".join(masked),
+                                                                                   "them" if len(masked) > 1 else "it"))
+        settings.update((k, v) for k, v in saved.items() if k not in SECRET_PAIR_KEYS and v is not None)
+    if sync_all is not None:
+        settings[SYNC_ALL] = "true" if sync_all else "false"
+    if sync_notification_settings is not None:
+        settings[SYNC_NOTIFICATIONS] = json.dumps(sync_notification_settings, separators=(",", ":"), sort_keys=True)
+    if saved is None:
+        missing = [option for option, key in (("sync_all", SYNC_ALL), ("sync_notification_settings", SYNC_NOTIFICATIONS))
+                   if key not in settings]
+        if missing:
+            raise EntraConfigError(
+                "Graph does not return the saved synchronization secrets, and saving the token replaces the whole list "
+                "(the provisioning scope and the notification settings with it); give %s so that they are saved "
+                "as they are. Nothing was saved." % " and ".join(missing))
+    return settings
 
 
 class EntraProvisioning(object):
@@ -810,14 +880,9 @@ class EntraProvisioning(object):
             raise
         return dict(valid=True, code=None, message=None)
 
-    def save(self, base_address, token):
-        """Save BaseAddress and SecretToken together (a PUT of only one key would clear the other)."""
-        self.graph.add_secret(token)
-        body = {"value": [{"key": "BaseAddress", "value": base_address}, {"key": "SecretToken", "value": token}]}
-        self.graph.request("PUT", self._base + "/secrets", body=body, action="save the synchronization secrets")
-
-    def saved_base_address(self):
-        """The saved BaseAddress, or None when Graph does not return it (the token itself reads as `*`)."""
+    def saved_secrets(self):
+        """The saved synchronization secrets as {key: value} (secret values read as `*`), or None when Graph
+        does not let them be read (v1.0 documents only the PUT; the beta GET answers the list)."""
         try:
             body = self.graph.request("GET", self._base + "/secrets", action="read the synchronization secrets")[1]
         except GraphError as error:
@@ -825,10 +890,21 @@ class EntraProvisioning(object):
                 return None
             raise
         values = body.get("value") if isinstance(body, dict) else body
-        for pair in values or []:
-            if isinstance(pair, dict) and pair.get("key") == "BaseAddress":
-                return pair.get("value") or None
-        return None
+        if not isinstance(values, list):
+            return None
+        return dict((pair["key"], pair.get("value")) for pair in values if isinstance(pair, dict) and pair.get("key"))
+
+    def saved_base_address(self):
+        """The saved BaseAddress, or None when Graph does not return it (the token itself reads as `*`)."""
+        return (self.saved_secrets() or {}).get("BaseAddress") or None
+
+    def save(self, base_address, token, settings):
+        """Save BaseAddress and SecretToken with `settings`, the other keys of the list (from
+        plan_secrets). A PUT replaces the whole list, so whatever is left out is gone."""
+        self.graph.add_secret(token)
+        body = {"value": [{"key": "BaseAddress", "value": base_address}, {"key": "SecretToken", "value": token}] +
+                [{"key": key, "value": value} for key, value in settings.items()]}
+        self.graph.request("PUT", self._base + "/secrets", body=body, action="save the synchronization secrets")
 
     def start(self, job_id):
         self.graph.request("POST", self._job_path(job_id, "/start"), action="start the synchronization job")

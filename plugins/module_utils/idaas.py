@@ -26,8 +26,11 @@ SCIM2 = "scim2"
 BEARER_TOKEN = "bearer_token"
 OAUTH2 = "oauth2"
 
-# Request fields of SetApplicationProvisioningConfig (alibabacloud eiam20211201 request model). Fields of
-# the Get answer that are not here (Status, ConfigOperateMode, ProvisionJwksEndpoint, ...) are read-only.
+# Request fields of SetApplicationProvisioningConfig (alibabacloud-eiam20211201 3.0.1,
+# SetApplicationProvisioningConfigRequest), each also in the Get answer; the Set replaces the whole
+# configuration, so every one of them the Get returned is written back. Fields of the Get answer that are
+# not here (Status, ConfigOperateMode, ProvisionJwksEndpoint) are read-only.
+TOP_FIELDS = ("ProvisionPassword", "NetworkAccessEndpointId")
 CALLBACK_FIELDS = ("CallbackUrl", "EncryptKey", "EncryptRequired", "ListenEventScopes")
 SCIM_FIELDS = ("ScimBaseUrl", "ProvisioningActions", "FullPushScopes")
 AUTHN_FIELDS = ("AuthnMode", "GrantType")
@@ -123,9 +126,8 @@ def plan_token_update(config, scim_base_url, token):
     new_scim["ScimBaseUrl"] = scim_base_url
     new_scim["AuthnConfiguration"] = new_authn
 
-    request = {"ProvisionProtocolType": protocol, "ScimProvisioningConfig": new_scim}
-    if config.get("ProvisionPassword") is not None:
-        request["ProvisionPassword"] = config["ProvisionPassword"]
+    request = _pick(config, TOP_FIELDS)
+    request.update(ProvisionProtocolType=protocol, ScimProvisioningConfig=new_scim)
     callback = _pick(config.get("CallbackProvisioningConfig"), CALLBACK_FIELDS)
     if callback:
         request["CallbackProvisioningConfig"] = callback

@@ -17,9 +17,13 @@ description:
     (C(start)) when, and only when, it is C(Paused) or in C(Quarantine). That clears the quarantine a
     rejected token caused, once a working token is saved. It never calls C(restart), which would force a
     slow full synchronization.
-  - With O(provision_on_demand), provisions one user (or group) now (C(provisionOnDemand)). A result of
-    C(Success) or C(Skipped) both prove that Entra ID authenticated to the SCIM endpoint with the saved token;
-    any other result fails the task with the provisioning steps.
+  - With O(provision_on_demand), provisions one user (or group) now (C(provisionOnDemand)). Only an outcome
+    that needed a successful call to the SCIM endpoint proves that Entra ID authenticated with the saved
+    token, that is C(Success), or C(Skipped) after Entra ID read the object from the target (for example
+    C(RedundantExport), already up to date). A C(Skipped) decided before the target is called (for example
+    C(NotEffectivelyEntitled), the object is out of the provisioning scope) proves nothing, so the task warns
+    so and asks Entra ID to validate the saved credentials (C(validateCredentials)) instead, failing when
+    that fails. Any other result fails the task with the provisioning steps.
   - With O(wait=true), waits until a synchronization cycle that began after the task started has ended,
     and fails if the job goes back into quarantine.
 author:
@@ -84,6 +88,9 @@ notes:
     on-demand provisioning exported the object (result C(Success), so the user may have been created or
     updated in CloudSSO). It is V(false) when the job was left alone and the on-demand result was
     C(Skipped).
+  - Choose a canary that is in the provisioning scope (assigned to the application, unless the scope is
+    all users and groups); an out-of-scope canary is C(Skipped) with C(NotEffectivelyEntitled) and only
+    the fallback validation proves the token.
 seealso:
   - module: alicloud.cloudsso.entra_provisioning_token
   - module: alicloud.cloudsso.entra_provisioning_info
@@ -144,9 +151,19 @@ provisioning:
       type: str
       sample: Success
     authenticated:
-      description: Whether the result proves Entra ID authenticated with the saved token (V(Success) or V(Skipped)).
+      description:
+        - Whether the result proves Entra ID authenticated with the saved token (V(Success), or V(Skipped)
+          after a step that reached the target).
+        - V(false) for a V(Skipped) decided before the target was called (see RV(saved_token_valid)).
       type: bool
       sample: true
+    reason:
+      description: Entra ID's error or skip code, for example V(RedundantExport) or V(NotEffectivelyEntitled).
+      type: str
+      sample: RedundantExport
+    message:
+      description: Entra ID's message for the result, scrubbed of secrets.
+      type: str
     steps:
       description: The provisioning steps, C(name), C(type), C(status), C(description).
       type: list
@@ -158,6 +175,13 @@ provisioning:
     object_id:
       description: The object provisioned.
       type: str
+saved_token_valid:
+  description:
+    - Whether Entra ID authenticated with the saved token when asked to validate it (C(validateCredentials)),
+      the fallback when the on-demand result was C(Skipped) before the target was called.
+  returned: when the on-demand result did not prove the token and was V(Skipped)
+  type: bool
+  sample: true
 waited_seconds:
   description: How long the task waited for a cycle.
   returned: when O(wait=true) and not in check mode
@@ -250,7 +274,19 @@ def main():
             result["provisioning"] = outcome
             if outcome["status"] == "Success":
                 result["changed"] = True
-            if not outcome["authenticated"]:
+            if not outcome["authenticated"] and outcome["status"] == "Skipped":
+                module.warn("On-demand provisioning of %s was Skipped (%s) before Entra ID called the SCIM endpoint, "
+                            "so it proves nothing about the saved token; Entra ID validates the saved credentials "
+                            "instead." % (demand["object_id"], outcome["reason"] or "no reason given"))
+                check = provisioning.validate(job_id, use_saved=True)
+                result["saved_token_valid"] = check["valid"]
+                if not check["valid"]:
+                    result["job"] = job
+                    result["graph_calls"] = graph.api_calls
+                    module.fail_json(msg="On-demand provisioning of %s was Skipped (%s) and Entra ID cannot "
+                                         "authenticate with the saved token: %s"
+                                         % (demand["object_id"], outcome["reason"], check["message"]), **result)
+            elif not outcome["authenticated"]:
                 result["job"] = job
                 result["graph_calls"] = graph.api_calls
                 failed = [s for s in outcome["steps"] if s.get("status") not in ("Success", "Skipped")]

@@ -24,6 +24,11 @@ description:
     credential is the directory's only B(Enabled) credential, the saved Tenant URL (when Graph returns it)
     is O(scim_endpoint), and Entra ID authenticates with the saved token, then the saved token can only be
     this one and nothing is written. In every other case the token is saved.
+  - The same list of synchronization secrets holds the provisioning scope (C(SyncAll)) and the
+    notification settings (C(SyncNotificationSettings)), and saving replaces the whole list. A rotation
+    never changes them; they are read back and saved as they are, or taken from O(sync_all) and
+    O(sync_notification_settings). When Graph does not return the saved list and they are not given, the
+    task fails before anything is written.
   - The token and the client credentials are never logged or returned.
 author:
   - alicloud.cloudsso maintainers (@alicloud-cloudsso)
@@ -64,6 +69,20 @@ options:
       - The CloudSSO directory of O(credential_id).
       - Defaults to the C(directory_id) of O(token_file) when it is a secret file.
     type: str
+  sync_all:
+    description:
+      - The provisioning scope saved with the token (C(SyncAll)). V(true) provisions all users and groups of
+        the tenant, V(false) only those assigned to the application.
+      - When not given, the saved scope is read back and kept. Give it when Graph does not return the saved
+        synchronization secrets (then the task fails without it, before any write), or to change the scope.
+    type: bool
+  sync_notification_settings:
+    description:
+      - "The notification settings saved with the token (C(SyncNotificationSettings)), as Entra ID writes
+        them, for example C({Enabled: true, Recipients: ops@example.com, DeleteThresholdEnabled: false})."
+      - When not given, the saved settings are read back and kept. Give them when Graph does not return the
+        saved synchronization secrets (then the task fails without them, before any write).
+    type: dict
 extends_documentation_fragment:
   - alicloud.cloudsso.entra
   - alicloud.cloudsso.auth
@@ -75,7 +94,8 @@ attributes:
         nothing), so RV(ignore:changed) is predicted exactly.
   diff_mode:
     support: full
-    description: Shows the Tenant URL before and after, and whether the token is replaced; never a token.
+    description: Shows the Tenant URL, the scope and the notification settings before and after, and whether
+      the token is replaced; never a token.
 notes:
   - RV(ignore:changed) is V(true) when the secrets were saved (or would be, in check mode), V(false) only when the
     saved token was proven to be this token as described above. Without a credential ID, or while the
@@ -151,6 +171,13 @@ proof:
   returned: always
   type: str
   sample: the credential is not the directory's only Enabled credential
+settings:
+  description:
+    - The other keys of the synchronization secrets saved with the token (or that would be, in check mode),
+      for example C(SyncAll) and C(SyncNotificationSettings), as Entra ID stores them (strings).
+  returned: when the secrets were saved or would be
+  type: dict
+  sample: {SyncAll: "false", SyncNotificationSettings: '{"DeleteThresholdEnabled":false,"Enabled":false}'}
 saved_token_valid:
   description: Whether Entra ID authenticated with the saved token after saving.
   returned: when the secrets were saved with O(validate=true)
@@ -191,6 +218,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
     entra_argument_spec,
     fail_graph,
     graph_client_from_module,
+    plan_secrets,
     read_candidate_token,
     same_url,
     sole_enabled_credential,
@@ -241,6 +269,8 @@ def main():
         validate=dict(type="bool", default=True),
         credential_id=dict(type="str"),
         directory_id=dict(type="str"),
+        sync_all=dict(type="bool"),
+        sync_notification_settings=dict(type="dict"),
     )
     module = AlibabaCloudModule(argument_spec=spec, mutually_exclusive=[("token", "token_file")],
                                 required_one_of=[("token", "token_file")], supports_check_mode=True)
@@ -275,7 +305,8 @@ def main():
                 module.fail_json(msg="Entra ID could not authenticate to %s with the candidate token, so nothing "
                                      "was saved: %s" % (base_address, outcome["message"]), **result)
 
-        saved_base = provisioning.saved_base_address()
+        saved_secrets = provisioning.saved_secrets()
+        saved_base = (saved_secrets or {}).get("BaseAddress") or None
         sole, reason = credential_proof(module, directory_id, credential_id)
         if sole and saved_base is not None and not same_url(saved_base, base_address):
             sole, reason = False, "the saved Tenant URL is another one"
@@ -289,9 +320,11 @@ def main():
         result["proof"] = reason
 
         if not result["already_saved"]:
+            # Fails (EntraConfigError) before any write when the scope or the notifications are unknown.
+            result["settings"] = plan_secrets(saved_secrets, p["sync_all"], p["sync_notification_settings"])
             result["changed"] = True
             if not module.check_mode:
-                provisioning.save(base_address, token)
+                provisioning.save(base_address, token, result["settings"])
                 result["saved"] = True
                 if p["validate"]:
                     after = provisioning.validate(job_id, use_saved=True)
@@ -307,10 +340,12 @@ def main():
         fail_graph(module, error, graph, **result)
 
     if module.module._diff:
+        kept = dict((k, v) for k, v in (saved_secrets or {}).items() if k not in ("BaseAddress", "SecretToken"))
         result["diff"] = dict(
-            before=dict(base_address=saved_base or "(not readable)",
+            before=dict(base_address=saved_base or "(not readable)", settings=kept if saved_secrets is not None
+                        else "(not readable)",
                         secret_token="(this token)" if result["already_saved"] else "(another or unknown token)"),
-            after=dict(base_address=base_address, secret_token="(this token)"))
+            after=dict(base_address=base_address, settings=result.get("settings", kept), secret_token="(this token)"))
     result["graph_calls"] = graph.api_calls
     module.exit_json(**result)
 

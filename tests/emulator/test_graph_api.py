@@ -18,14 +18,17 @@ class Entra:
     def __init__(self, world, permissions=("Synchronization.ReadWrite.All",), owner=False, **app):
         self.world = world
         self.url = world.emu.url
-        seeded = world.control.seed({"graph": {"tenants": [{"users": 2}]}})["graph"]
+        seeded = world.control.seed({"graph": {"tenants": [{"users": 3, "groups": ["canary-group"]}]}})["graph"]
         self.tenant_id = seeded["tenants"][0]["tenant_id"]
         self.users = seeded["tenants"][0]["users"]
+        self.groups = seeded["tenants"][0]["groups"]
         app_spec = dict({"tenant_id": self.tenant_id, "permissions": list(permissions)}, **app)
         created = world.control.seed({"graph": {"apps": [app_spec]}})["graph"]["apps"][0]
         self.client_id, self.client_secret = created["client_id"], created.get("client_secret")
+        # The third user is not assigned to the application (out of the default provisioning scope).
+        assigned = [u["id"] for u in self.users[:2]] + [g["id"] for g in self.groups]
         sp = world.control.seed({"graph": {"service_principals": [
-            {"tenant_id": self.tenant_id, "owners": [self.client_id] if owner else []}]}})["graph"]
+            {"tenant_id": self.tenant_id, "owners": [self.client_id] if owner else [], "assigned": assigned}]}})["graph"]
         self.sp_id = sp["service_principals"][0]["service_principal_id"]
         self.job_id = sp["service_principals"][0]["job_ids"][0]
         self._token = None
@@ -267,9 +270,12 @@ def test_provision_on_demand_and_its_limit(world):
     results = []
     for _ in range(5):
         status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
-        assert status == 200 and answer["key"].endswith("StatusInfo")
-        results.append(json.loads(answer["value"])[0]["statusInfo"]["status"])
-    assert results == ["Success", "Skipped", "Skipped", "Skipped", "Skipped"]
+        assert status == 200
+        record = json.loads(answer["value"])  # one JSON object, as in the page's examples
+        results.append((json.loads(answer["key"])["result"], record["statusInfo"]["status"]))
+    assert [r[0] for r in results] == ["Success", "Skipped", "Skipped", "Skipped", "Skipped"] == [r[1] for r in results]
+    steps = [(s["type"], s["status"]) for s in record["provisioningSteps"]]
+    assert ("Matching", "Success") in steps and ("Export", "Skipped") in steps  # RedundantExport, after the target
     status, headers, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
     assert status == 429 and 1 <= int(headers["Retry-After"]) <= 10
     _graph_error(answer, "TooManyRequests")
@@ -285,9 +291,66 @@ def test_provision_on_demand_with_a_rejected_token_fails(world):
     body = {"parameters": [{"ruleId": schema["synchronizationRules"][0]["id"],
                             "subjects": [{"objectId": entra.users[1]["id"], "objectTypeName": "User"}]}]}
     status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
-    document = json.loads(answer["value"])[0]
+    document = json.loads(answer["value"])
     assert status == 200 and document["statusInfo"]["status"] == "Failure"
-    assert "401" in document["statusInfo"]["errorInformation"]["reason"]
+    assert "401" in document["statusInfo"]["reason"] and "401" in json.loads(answer["key"])["details"]["errorMessage"]
+
+
+def _on_demand_setup(world, object_of, object_type):
+    """(entra, credential, provisionOnDemand body) with the credential saved in the job."""
+    entra = Entra(world)
+    cred = _cred(world)
+    entra.graph("/secrets", "PUT", {"value": entra.credentials(cred["secret"])})
+    _, _, schema = entra.graph(entra.job_path("/schema"))
+    return entra, cred, {"parameters": [{"ruleId": schema["synchronizationRules"][0]["id"], "subjects": [
+        {"objectId": object_of(entra), "objectTypeName": object_type}]}]}
+
+
+def _scim_calls(world):
+    return sum(n for k, n in world.control.calls()["counts"].items() if k.startswith("scim:"))
+
+
+def test_an_out_of_scope_user_is_skipped_without_calling_the_target(world):
+    """NotEffectivelyEntitled is decided inside Entra: the SCIM endpoint sees no request."""
+    entra, cred, body = _on_demand_setup(world, lambda e: e.users[2]["id"], "User")
+    before = _scim_calls(world)
+    status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
+    assert status == 200 and _scim_calls(world) == before
+    assert json.loads(answer["key"])["result"] == "Skipped"
+    assert json.loads(answer["key"])["details"]["errorCode"] == "NotEffectivelyEntitled"
+    record = json.loads(answer["value"])
+    assert [s["type"] for s in record["provisioningSteps"]] == ["Import", "Scoping"]
+    # SyncAll "true" (all users and groups) brings the user into scope: now the target is called.
+    entra.graph("/secrets", "PUT", {"value": entra.credentials(cred["secret"]) + [{"key": "SyncAll", "value": "true"}]})
+    status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
+    assert json.loads(answer["key"])["result"] == "Success" and _scim_calls(world) > before
+
+
+def test_a_group_on_demand_answers_in_the_documented_shape(world):
+    entra, cred, body = _on_demand_setup(world, lambda e: e.groups[0]["id"], "Group")
+    status, _, answer = entra.graph(entra.job_path("/provisionOnDemand"), "POST", body)
+    assert status == 200 and json.loads(answer["key"]) == {"result": "Success", "details": {}}
+    assert answer["value"] == "{}"
+    assert len(world.control.state()["scim_groups"][world.directory_id]) == 1
+    status, _, found = world.scim('/Groups?filter=displayName%20eq%20%22canary-group%22', token=cred["secret"])
+    assert status == 200 and found["totalResults"] == 1
+
+
+def test_a_put_of_the_secrets_replaces_the_whole_list(world):
+    entra = Entra(world)
+    cred = _cred(world)
+    settings = '{"Enabled":true,"Recipients":"ops@example.com","DeleteThresholdEnabled":false}'
+    four = entra.credentials(cred["secret"]) + [{"key": "SyncNotificationSettings", "value": settings},
+                                                {"key": "SyncAll", "value": "true"}]
+    assert entra.graph("/secrets", "PUT", {"value": four})[0] == 204
+    listed = dict((p["key"], p["value"]) for p in entra.graph("/secrets")[2]["value"])
+    assert listed == {"BaseAddress": entra.scim_base(), "SecretToken": "*", "SyncNotificationSettings": settings,
+                      "SyncAll": "true"}
+    assert entra.graph("/secrets", "PUT", {"value": entra.credentials(cred["secret"])})[0] == 204
+    listed = dict((p["key"], p["value"]) for p in entra.graph("/secrets")[2]["value"])
+    assert listed == {"BaseAddress": entra.scim_base(), "SecretToken": "*"}
+    world.control.call("POST", "graph/settings", {"secrets_readable": False})
+    assert entra.graph("/secrets")[0] == 405
 
 
 def test_start_pause_restart_counted(world):

@@ -30,15 +30,16 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials impo
 class Setup:
     """A directory with an Enabled credential whose token the simulated Entra ID holds and syncs with."""
 
-    def __init__(self, cloud, owner_permissions=("Application.ReadWrite.OwnedBy",)):
+    def __init__(self, cloud, owner_permissions=("Application.ReadWrite.OwnedBy",), **idp_spec):
         self.cloud = cloud
         self.emu = emu = cloud.emulator
         self.ak = cloud.access_key
         self.directory_id, (self.old,) = cloud.directory(credentials=[{}])
         self.old_file = self.old["secret_file"]
         self.secrets = cloud.secrets_dir
-        self.idp = emu.control.call("POST", "idps", {"kind": "entra", "directory_id": self.directory_id,
-                                                     "interval": 0, "permissions": list(owner_permissions)})
+        self.idp = emu.control.call("POST", "idps", dict({"kind": "entra", "directory_id": self.directory_id,
+                                                          "interval": 0, "permissions": list(owner_permissions)},
+                                                         **idp_spec))
         self.tenant_id, self.client_id = self.idp["tenant_id"], self.idp["client_id"]
         self.client_secret = self.idp["client_secret"]
         self.sp_id, self.job_id = self.idp["service_principal_id"], self.idp["job_id"]
@@ -180,6 +181,56 @@ def test_throttling_and_conflicts_are_retried(cloud):
     assert times[2] - times[0] >= 3  # two waits of Retry-After: 2 seconds
     assert [c["status"] for c in graph_calls(emu, "putSecrets")] == [409, 409, 204]
     assert [c["status"] for c in graph_calls(emu, "validateCredentials")][:2] == [403, 204]
+
+
+NOTIFY = '{"Enabled":true,"Recipients":"ops@example.com","DeleteThresholdEnabled":false}'
+
+
+def test_a_rotation_keeps_the_scope_and_the_notification_settings(cloud):
+    """A PUT of the secrets replaces the whole list: the token save must send SyncAll and
+    SyncNotificationSettings again, or the job's scope falls back to the assigned users only."""
+    world = Setup(cloud, tenant_users=3, assigned_users=2)
+    emu = world.emu
+    assert len(emu.control.state()["scim_users"][world.directory_id]) == 2  # the assigned users
+    settings = [{"key": "SyncNotificationSettings", "value": NOTIFY}, {"key": "SyncAll", "value": "true"}]
+    assert world.graph("PUT", "/secrets", {"value": [{"key": "BaseAddress", "value": world.scim_base},
+                                                     {"key": "SecretToken", "value": world.old["secret"]}]
+                                           + settings})[0] == 204
+    world.credential(name="new.json")
+    world.run("settings", notify_settings=NOTIFY)
+    saved = dict((p["key"], p["value"]) for p in world.graph("GET", "/secrets")[2]["value"])
+    assert saved["SyncAll"] == "true" and saved["SyncNotificationSettings"] == NOTIFY
+    assert world.sync()["cycle"]["ok"]
+    # all users and groups: the unassigned user is provisioned too, with the new token
+    assert len(emu.control.state()["scim_users"][world.directory_id]) == 3
+
+
+def test_an_out_of_scope_canary_proves_nothing(cloud):
+    """Skipped (NotEffectivelyEntitled) is decided inside Entra: no SCIM call, so the module validates the
+    saved credentials instead, and fails when CloudSSO rejects them."""
+    world = Setup(cloud, tenant_users=3, assigned_users=2)
+    emu = world.emu
+    view = emu.control.call("GET", "graph")
+    sp = [s for s in view["service_principals"] if s["id"] == world.sp_id][0]
+    unassigned = [u for u in view["users"][world.tenant_id] if u not in sp["assigned"]]
+    assert len(unassigned) == 1
+    world.run("out_of_scope", entra_unassigned_object_id=unassigned[0])
+    world.set_status(world.old["credential_id"], "Disabled")
+    world.run("out_of_scope_rejected", entra_unassigned_object_id=unassigned[0])
+
+
+def test_unreadable_settings_must_be_given(cloud):
+    world = Setup(cloud)
+    emu = world.emu
+    world.credential(name="new.json")
+    emu.control.call("POST", "graph/settings", {"secrets_readable": False})
+    emu.control.reset_calls()
+    world.run("settings_unreadable")
+    assert [c["status"] for c in graph_calls(emu, "putSecrets")] == [204]  # only the run with the settings
+    emu.control.call("POST", "graph/settings", {"secrets_readable": True})
+    saved = dict((p["key"], p["value"]) for p in world.graph("GET", "/secrets")[2]["value"])
+    assert saved["SyncAll"] == "true" and saved["SyncNotificationSettings"] == '{"DeleteThresholdEnabled":false,' \
+                                                                              '"Enabled":false}'
 
 
 def _certificate(folder):

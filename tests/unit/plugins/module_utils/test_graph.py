@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import time
 from urllib.parse import parse_qs
 
@@ -447,11 +448,43 @@ def test_save_sends_both_keys_and_registers_the_token():
     session.add("PUT", "/synchronization/secrets", FakeResponse(204))
     registered = []
     prov = provisioning(session, registered=registered)
-    prov.save("https://scim/v2", SCIM_TOKEN)
+    prov.save("https://scim/v2", SCIM_TOKEN, {"SyncAll": "false"})
     body = json.loads(session.calls("PUT")[0]["data"])
     assert body == {"value": [{"key": "BaseAddress", "value": "https://scim/v2"},
-                              {"key": "SecretToken", "value": SCIM_TOKEN}]}
+                              {"key": "SecretToken", "value": SCIM_TOKEN}, {"key": "SyncAll", "value": "false"}]}
     assert SCIM_TOKEN in registered
+
+
+NOTIFY = '{"Enabled":true,"Recipients":"ops@example.com","DeleteThresholdEnabled":false}'
+SAVED = {"BaseAddress": "https://old/scim/v2", "SecretToken": "*", "SyncAll": "true", "SyncNotificationSettings": NOTIFY}
+
+
+def test_a_save_carries_the_scope_and_the_notification_settings_over():
+    """A PUT replaces the whole list (Microsoft's PUT example carries all four keys): the rotation must send
+    the saved scope and notification settings again, or it resets them."""
+    session = FakeSession()
+    session.add("GET", "/synchronization/secrets",
+                FakeResponse(200, {"value": [{"key": k, "value": v} for k, v in SAVED.items()]}))
+    session.add("PUT", "/synchronization/secrets", FakeResponse(204))
+    prov = provisioning(session)
+    settings = g.plan_secrets(prov.saved_secrets())
+    assert settings == {"SyncAll": "true", "SyncNotificationSettings": NOTIFY}
+    prov.save("https://scim/v2", SCIM_TOKEN, settings)
+    sent = dict((p["key"], p["value"]) for p in json.loads(session.calls("PUT")[0]["data"])["value"])
+    assert sent == dict(SAVED, BaseAddress="https://scim/v2", SecretToken=SCIM_TOKEN)
+
+
+def test_plan_secrets_options_and_unknowns():
+    assert g.plan_secrets(SAVED, sync_all=False)["SyncAll"] == "false"
+    assert g.plan_secrets({"BaseAddress": "x", "SecretToken": "*"}) == {}  # nothing else saved: nothing to keep
+    with pytest.raises(g.EntraConfigError, match="sync_all and sync_notification_settings"):
+        g.plan_secrets(None)
+    with pytest.raises(g.EntraConfigError, match="sync_notification_settings"):
+        g.plan_secrets(None, sync_all=True)
+    assert g.plan_secrets(None, sync_all=True, sync_notification_settings={"Enabled": False}) == {
+        "SyncAll": "true", "SyncNotificationSettings": '{"Enabled":false}'}
+    with pytest.raises(g.EntraConfigError, match="ClientSecret"):
+        g.plan_secrets(dict(SAVED, ClientSecret="*"))
 
 
 def test_saved_base_address():
@@ -502,7 +535,8 @@ def on_demand_answer(status, steps=None, as_list=True):
             "value": json.dumps(document)}
 
 
-@pytest.mark.parametrize("status,authenticated", [("Success", True), ("Skipped", True), ("Failure", False)])
+# A Skipped export step alone does not show that Entra reached the target.
+@pytest.mark.parametrize("status,authenticated", [("Success", True), ("Skipped", False), ("Failure", False)])
 def test_parse_on_demand(status, authenticated):
     outcome = g.parse_on_demand(on_demand_answer(status, [{"name": "EntryExport", "provisioningStepType": "export",
                                                            "status": status, "description": "done"}]))
@@ -517,7 +551,43 @@ def test_parse_on_demand_object_and_steps_only():
     outcome = g.parse_on_demand({"value": json.dumps([{"provisioningSteps": steps}])}, [SCIM_TOKEN])
     assert outcome["status"] == "Failure" and not outcome["authenticated"]
     assert SCIM_TOKEN not in json.dumps(outcome)
-    assert g.parse_on_demand({"value": "not json"}) == dict(status=None, authenticated=False, steps=[])
+    assert g.parse_on_demand({"value": "not json"}) == dict(status=None, authenticated=False, reason=None,
+                                                            message=None, steps=[])
+
+
+with open(os.path.join(os.path.dirname(__file__), "fixtures", "provision_on_demand_examples.json")) as _handle:
+    ON_DEMAND_EXAMPLES = json.load(_handle)["examples"]
+
+
+@pytest.mark.parametrize("name,status,authenticated,reason", [
+    # Skipped after Entra read the user from the target (a Matching step that succeeded): the token worked.
+    ("user_skipped_redundant_export", "Skipped", True, "RedundantExport"),
+    ("cloud_sync_user_success", "Success", True, None),
+    # The group example: the result only in `key`, `value` is "{}".
+    ("group_success", "Success", True, None),
+])
+def test_parse_on_demand_documented_examples(name, status, authenticated, reason):
+    outcome = g.parse_on_demand(ON_DEMAND_EXAMPLES[name])
+    assert (outcome["status"], outcome["authenticated"], outcome["reason"]) == (status, authenticated, reason)
+
+
+def test_a_skip_decided_before_the_target_is_called_proves_nothing():
+    """NotEffectivelyEntitled (out of scope) is decided inside Entra: no step reached the SCIM endpoint."""
+    record = {"provisioningSteps": [
+        {"name": "EntryImport", "type": "Import", "status": "Success", "description": "Retrieved User", "details": {}},
+        {"name": "EntrySynchronizationScoping", "type": "Scoping", "status": "Skipped",
+         "description": "The User will be skipped: this object is not assigned to the application",
+         "details": {"SkipReason": "NotEffectivelyEntitled"}}],
+        "statusInfo": {"status": "Skipped", "errorCode": None, "reason": None}}
+    answer = {"key": json.dumps({"result": "Skipped", "details": {"errorCode": "NotEffectivelyEntitled",
+                                                                  "errorMessage": "not assigned"}}),
+              "value": json.dumps(record)}
+    outcome = g.parse_on_demand(answer)
+    assert outcome["status"] == "Skipped" and outcome["authenticated"] is False
+    assert outcome["reason"] == "NotEffectivelyEntitled"
+    del record["provisioningSteps"][1]["details"]
+    assert g.parse_on_demand({"key": "{\"result\":\"Skipped\",\"details\":{}}", "value": json.dumps(record)})[
+        "authenticated"] is False
 
 
 def test_provision_on_demand_request_body():

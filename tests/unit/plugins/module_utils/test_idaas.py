@@ -155,3 +155,35 @@ def test_set_goes_out_signed_with_flattened_query():
     assert kwargs["headers"]["x-acs-action"] == "SetApplicationProvisioningConfig"
     assert kwargs["headers"]["x-acs-version"] == "2021-12-01"
     assert kwargs["headers"]["Authorization"].startswith("ACS3-HMAC-SHA256 Credential=EMUKEY,")
+
+
+# Every field of the eiam 2021-12-01 Get answer, each with a value (the SDK model decides what the fields are).
+FULL_CONFIG = dict(copy.deepcopy(CONFIG), NetworkAccessEndpointId="nae_examplevpc0123456789",
+                   ProvisionPassword=True,
+                   CallbackProvisioningConfig={"CallbackUrl": "https://cb.example.com/events", "EncryptKey": "k" * 64,
+                                               "EncryptRequired": True, "ListenEventScopes": ["urn:alibaba:idaas:app:event:user"]})
+FULL_CONFIG["ScimProvisioningConfig"]["AuthnConfiguration"]["AuthnParam"].update(
+    AuthnMethod="client_secret_basic", ClientId="cid", ClientSecret="client-secret-value-0123456789",
+    TokenEndpoint="https://login.example.com/token")
+
+
+def _paths(value, prefix=""):
+    if isinstance(value, dict):
+        return set().union(*[_paths(v, prefix + "." + k if prefix else k) for k, v in value.items()]) if value else set()
+    return {prefix}
+
+
+def test_plan_carries_every_field_the_sdk_set_request_defines():
+    """Compared with the official SDK models: whatever Get returns and Set accepts is written back."""
+    from alibabacloud_eiam20211201 import models as eiam
+
+    answer = eiam.GetApplicationProvisioningConfigResponseBody().from_map(
+        {"ApplicationProvisioningConfig": copy.deepcopy(FULL_CONFIG)}).to_map()["ApplicationProvisioningConfig"]
+    assert answer == FULL_CONFIG  # the fixture holds no field the Get model does not know
+    writable = eiam.SetApplicationProvisioningConfigRequest().from_map(copy.deepcopy(answer)).to_map()
+    for ids in ("InstanceId", "ApplicationId"):
+        writable.pop(ids)
+    request, _ = idaas.plan_token_update(copy.deepcopy(FULL_CONFIG), URL, NEW)
+    assert _paths(request) == _paths(writable)
+    assert request["NetworkAccessEndpointId"] == "nae_examplevpc0123456789"
+    assert eiam.SetApplicationProvisioningConfigRequest().from_map(copy.deepcopy(request)).to_map() == request

@@ -144,7 +144,9 @@ def unaccounted(marker, credentials, known_id=None):
 def debug_is_on(ansible_module):
     """ANSIBLE_DEBUG (or `debug` in ansible.cfg) is on for this task: ansible-core passes it as
     `_ansible_debug`; the environment is checked too, for a module run without the controller."""
-    return bool(getattr(ansible_module, "_debug", False)) or boolean(os.environ.get("ANSIBLE_DEBUG") or "", strict=False)
+    if getattr(ansible_module, "_debug", False):
+        return True
+    return boolean(os.environ.get("ANSIBLE_DEBUG") or "", strict=False)
 
 
 def diff_view(record, deleted=False):
@@ -242,11 +244,11 @@ class ScimCredentialRunner(object):
             return
         marker_path = inflight_path(path)
         if marker.get("directory_id") not in (None, self.directory_id):
-            self.module.fail_json(msg="in-flight marker %s is of a create in directory %s, not %s, that did not finish: "
-                                      "a credential whose secret is lost may be left there. Check %s with "
-                                      "scim_credential_info, then remove the marker; nothing was created"
-                                  % (marker_path, marker["directory_id"], self.directory_id, marker["directory_id"]),
-                                  changed=False)
+            self.module.fail_json(
+                msg="in-flight marker %s is of a create in directory %s, not %s, that did not finish: a credential "
+                    "whose secret is lost may be left there. Check %s with scim_credential_info, then remove the "
+                    "marker; nothing was created"
+                    % (marker_path, marker["directory_id"], self.directory_id, marker["directory_id"]), changed=False)
         unknown = unaccounted(marker, credentials, (file_data or {}).get("credential_id"))
         if unknown:
             ids = [c["credential_id"] for c in unknown]

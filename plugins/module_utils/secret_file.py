@@ -153,7 +153,7 @@ def read_token_file(path, what="token file", follow_links=False):
     message quotes the content. `follow_links` for files a platform mounts as links (a federated token)."""
     content = _read_bytes(path, what, follow_links=follow_links)
     stripped = content.strip()
-    if stripped.startswith(b"{"):
+    if stripped[:1] in (b"{", b"["):  # JSON: it must be a secret file
         data = _json_of(stripped)
         if not isinstance(data, dict):
             raise SecretFileError("%s %s is neither %s: it was not used" % (what, path, TOKEN_SHAPE))

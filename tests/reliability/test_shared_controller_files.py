@@ -330,7 +330,7 @@ def test_ansible_debug_prints_arguments_and_results_so_return_secret_is_refused(
     directory_id, _ = cloud.directory()
     not_a_secret = "NotASecret-but-in-a-no_log-option-0123456789"
     batch = Batch(cloud.runner, "ansible-debug")
-    batch.add("return_secret", "scim_credential", {"directory_id": directory_id, "state": "enabled",
+    batch.add("return_secret", "scim_credential", {"directory_id": directory_id, "state": "present",
                                                    "return_secret": True},
               keywords={"no_log": True}, expect="failed", writes={})
     batch.add("no_log option", "scim_token_check", {"token": not_a_secret, "expect": "rejected"})

@@ -65,7 +65,7 @@ options:
       - Before a create, an in-flight marker C(<secret_file>.inflight) (mode C(0600), no secret) is written; it
         is removed once the secret file is written. If a run dies or loses the create's answer, the next run
         finds it and fails, without creating, while a credential exists that appeared after the marker and
-        is not the secret file's (RV(unaccounted_credential_ids)): its secret is probably lost. Delete it
+        is not the secret file's (RV(unaccounted_credential_ids)), whose secret is probably lost. Delete it
         after checking, then run again.
       - A file whose credential no longer exists is never overwritten with a new credential unless
         O(force=true).
@@ -218,7 +218,7 @@ orphaned_credential_id:
 unaccounted_credential_ids:
   description:
     - On failure only. Credentials that appeared after an earlier create for O(secret_file) that did not
-      finish, and that its in-flight marker cannot account for: one of them probably holds a lost secret.
+      finish, and that its in-flight marker cannot account for; one of them probably holds a lost secret.
       Check that no identity provider uses them before deleting them.
   returned: when an in-flight marker blocks a create
   type: list

@@ -151,8 +151,8 @@ def no_call(case):
 
 def test_token_files_that_are_not_tokens_are_refused_before_any_call(cloud, work):
     """/proc/self/environ (the module's environment holds ALIBABA_CLOUD_ACCESS_KEY_SECRET, as AWX injects
-    it), a file of several lines and a file with spaces, as the SCIM probe's token_file, as the Entra token
-    and as the Entra client assertion file. Before the fix each was sent (as a bearer token or as the
+    it), a file of several lines and a file with spaces, as the SCIM probe's token_file, as the Entra and
+    IDaaS tokens and as the Entra client assertion file. Before the fix each was sent (as a bearer token or as the
     client assertion)."""
     several_lines = os.path.join(work, "notes.txt")
     with open(several_lines, "w") as handle:
@@ -176,6 +176,10 @@ def test_token_files_that_are_not_tokens_are_refused_before_any_call(cloud, work
               dict(entra, token_file="/proc/self/environ", client_assertion_file=assertion), expect="failed",
               msg=r"token file /proc/self/environ %s.*%s" % (not_a_line, not_used),
               check=no_call)
+    batch.add("idaas token environ", "idaas_provisioning_token",
+              {"instance_id": "idaas_testinstance1", "application_id": "app_testapplication1",
+               "token_file": "/proc/self/environ"}, expect="failed",
+              msg=r"token file /proc/self/environ %s.*%s" % (not_a_line, not_used), check=no_call)
     batch.add("entra assertion environ", "entra_provisioning_info",
               dict(entra, client_assertion_file="/proc/self/environ"), expect="failed",
               msg=r"client assertion file /proc/self/environ %s.*%s" % (not_a_line, not_used), check=no_call)

@@ -240,7 +240,7 @@ class ScimCredentialRunner(object):
             return
         if decision.action != CREATE:
             if file_data is not None and not self.module.check_mode:
-                remove_inflight(path)
+                self._remove_marker(path)
             return
         marker_path = inflight_path(path)
         if marker.get("directory_id") not in (None, self.directory_id):
@@ -262,6 +262,13 @@ class ScimCredentialRunner(object):
                     "Nothing was created."
                     % (path, marker.get("started"), marker_path, describe_credentials(unknown), first),
                 changed=False, unaccounted_credential_ids=ids, credentials=credentials)
+
+    def _remove_marker(self, path):
+        try:
+            remove_inflight(path)
+        except OSError as error:
+            self.module.warn("in-flight marker %s is settled but could not be removed (%s); remove it"
+                             % (inflight_path(path), error.strerror or error))
 
     def _check_file_writable(self):
         path = self.params["secret_file"]
@@ -294,7 +301,7 @@ class ScimCredentialRunner(object):
         except AlibabaCloudError as error:
             if error.status is not None and error.status < 500:
                 if path:
-                    remove_inflight(path)  # answered: nothing was created
+                    self._remove_marker(path)  # answered: nothing was created
                 self.module.fail_from(error, changed=False)
             self._after_ambiguous_create(error, before)
         if not self.params["return_secret"]:
@@ -310,7 +317,7 @@ class ScimCredentialRunner(object):
                         "lost. Delete the credential (state=absent, force=true) and run again."
                         % (record["credential_id"], self.params["secret_file"], getattr(error, "strerror", None)
                            or error), changed=True, orphaned_credential_id=record["credential_id"])
-            remove_inflight(self.params["secret_file"])
+            self._remove_marker(self.params["secret_file"])
         return record, secret
 
     def _after_ambiguous_create(self, error, before):

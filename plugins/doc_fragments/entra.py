@@ -56,6 +56,9 @@ options:
     description:
       - A file holding a client assertion, read at each token request, for example the federated token of
         workload identity federation (E(AZURE_FEDERATED_TOKEN_FILE) in a Kubernetes pod).
+      - It must hold the assertion alone, on one line (printable ASCII, no spaces, at most 16384 characters);
+        any other content is refused before any network call, without showing it. A symbolic link is
+        followed (Kubernetes mounts projected tokens as links), a FIFO or a device is refused.
     type: path
   service_principal_id:
     description:

@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import json
 import os
@@ -37,6 +38,12 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import 
     utc_now,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
+    UnsafePathError,
+    check_folder,
+    ensure_folder,
+    open_regular,
+)
 
 LOOKUP_EVENTS = "LookupEvents"
 RETENTION = timedelta(days=90)      # ActionTrail keeps (and searches) the last 90 days
@@ -135,6 +142,62 @@ def split_window(start, end, span=MAX_SPAN):
 
 # --- pacing ------------------------------------------------------------------------------------------
 
+PACE_FOLDER = "alicloud-cloudsso"
+PACE_LOCK_TIMEOUT = 30      # seconds a call waits for the shared pace file at most (the module's timeout)
+STALE_PACE_SECONDS = 86400  # pace files untouched this long are removed (nobody paces with them)
+
+
+def pace_folders(env=None):
+    """Where the shared pace files may live, best first: private per-user folders only (safe_paths rules),
+    never a predictable name that another user could own. $XDG_RUNTIME_DIR when it is private, else
+    ~/.cache, else a folder of the temporary folder named with the uid (created 0700, or refused when it
+    exists and is not this user's private folder)."""
+    env = os.environ if env is None else env
+    folders = []
+    runtime = env.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime):
+        folders.append((runtime, os.path.join(runtime, PACE_FOLDER)))
+    home = os.path.expanduser("~")
+    if os.path.isabs(home):
+        folders.append((None, os.path.join(home, ".cache", PACE_FOLDER)))
+    folders.append((None, os.path.join(tempfile.gettempdir(), "%s-%d" % (PACE_FOLDER, os.geteuid()))))
+    return folders
+
+
+def private_pace_folder(folder=None, env=None):
+    """The first usable private pace folder (made 0700 when missing), or raise UnsafePathError naming why
+    none is. `folder` replaces the candidates (tests)."""
+    candidates = [(None, folder)] if folder else pace_folders(env)
+    problems = []
+    for parent, path in candidates:
+        try:
+            if parent:
+                check_folder(parent, option="XDG_RUNTIME_DIR", private=True)
+            ensure_folder(path, option="pace folder", private=True)
+            return path
+        except UnsafePathError as error:
+            problems.append(str(error))
+    raise UnsafePathError("; ".join(problems))
+
+
+def remove_stale_pace_files(folder, now=None):
+    """Pace files of this user not written for a day (regular files only; errors ignored)."""
+    now = time.time() if now is None else now
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            st = os.lstat(path)
+            if name.endswith(".pace") and st.st_uid == os.geteuid() and os.path.isfile(path) and \
+                    not os.path.islink(path) and now - st.st_mtime > STALE_PACE_SECONDS:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 class Pacer(object):
     """Spaces calls at least `1 / max_calls_per_second + guard` seconds apart (start to start).
 
@@ -155,15 +218,18 @@ class Pacer(object):
         self.waited = 0.0
         self._last = self.clock() if hold_first else None
         self._shared = None
+        self.shared_path = None
 
-    def share(self, key, folder=None):
+    def share(self, key, folder=None, timeout=PACE_LOCK_TIMEOUT, warn=None):
         """Pace together with every process on this machine that paces with the same key: the forks of a
         play that run this module at once for many directories of one account. `key()` (called at the first
-        wait) names the account's access key; the time of the last call is kept in a file of the temporary
-        folder, locked while a process waits for its turn. Only for a pacer on the system clock (a test's
+        wait) names the account's access key; the time of the last call is kept in a file of a private
+        per-user folder (private_pace_folder), locked while a process waits for its turn, for `timeout`
+        seconds at most. When the folder or the file cannot be trusted, or the lock is held too long, this
+        process paces itself only, and says so through `warn`. Only for a pacer on the system clock (a test's
         injected clock paces its own calls), and only where fcntl exists."""
         if fcntl is not None and self.clock is time.monotonic:
-            self._shared = [key, folder or tempfile.gettempdir(), None]
+            self._shared = dict(key=key, folder=folder, timeout=timeout, warn=warn or (lambda message: None))
 
     def wait(self):
         now = self.clock()
@@ -181,19 +247,53 @@ class Pacer(object):
         self._last = now
         self.calls += 1
 
+    def _alone(self, reason):
+        """Stop sharing: this process paces itself only, from now on."""
+        warn = self._shared["warn"]
+        self._shared = None
+        warn("LookupEvents calls of this run are paced by this process only, not shared with other runs of this "
+             "user on this machine: %s. Forks or runs at the same time with the same access key may be throttled "
+             "(and retried)" % reason)
+
+    def _pace_path(self):
+        if self.shared_path is None:
+            folder = private_pace_folder(self._shared["folder"])
+            remove_stale_pace_files(folder)
+            digest = hashlib.sha256(str(self._shared["key"]()).encode("utf-8")).hexdigest()[:16]
+            self.shared_path = os.path.join(folder, "lookupevents-%s.pace" % digest)
+        return self.shared_path
+
+    def _lock(self, handle):
+        """flock with a deadline: LOCK_NB tries with short sleeps, never a blocking wait."""
+        deadline = time.monotonic() + self._shared["timeout"]
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except (IOError, OSError) as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.05, left))
+
     def _take_turn(self):
         """Wait until `interval` has passed since the last call of any process sharing the key, and record
         this call's time. Without a usable file, this process's own pacing stands."""
-        key, folder, path = self._shared
-        if path is None:
-            digest = hashlib.sha256(str(key()).encode("utf-8")).hexdigest()[:16]
-            path = self._shared[2] = os.path.join(folder, "alicloud-cloudsso-lookupevents-%s.pace" % digest)
         try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except (IOError, OSError):
-            return
+            path = self._pace_path()
+            handle = open_regular(path, os.O_RDWR | os.O_CREAT, 0o600, option="pace file")
+        except (UnsafePathError, IOError, OSError) as error:
+            return self._alone(str(error))
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                locked = self._lock(handle)
+            except (IOError, OSError) as error:
+                return self._alone("cannot lock %s: %s" % (path, error.strerror or error))
+            if not locked:
+                return self._alone("another process held %s for more than %s seconds (the module's timeout)"
+                                   % (path, self._shared["timeout"]))
             try:
                 last = float(os.read(handle, 64).decode("ascii") or "nan")
             except ValueError:
@@ -511,7 +611,8 @@ def scan_usage(module, credential_ids, since, until, region=None, endpoint_url=N
     trail = module.client("actiontrail", region=region, endpoint_url=endpoint_url)
     pacer = Pacer(max_calls_per_second)
     # The limit is the account's: the forks of one play share one pace per access key on this machine.
-    pacer.share(lambda: trail.credentials.get().access_key_id)
+    pacer.share(lambda: trail.credentials.get().access_key_id,
+                timeout=module.params.get("timeout") or PACE_LOCK_TIMEOUT, warn=module.warn)
     scan = UsageScan(trail, credential_ids, since, until, event_names=event_names, stop_when_found=stop_when_found,
                      max_pages=max_pages, pacer=pacer, ignore_user_agents=ignore_user_agents)
 

@@ -11,19 +11,29 @@ __metaclass__ = type
 
 import os
 import time
+from datetime import timedelta
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
     CREDENTIAL_LIMIT,
     DISABLED,
     ENABLED,
     CloudSSO,
+    format_time,
+    parse_time,
+    utc_now,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import (
     SecretFileError,
     check_writable,
     folder_is_private,
+    inflight_path,
+    read_inflight,
     read_secret_file,
+    remove_inflight,
+    write_inflight,
     write_secret_file,
 )
 
@@ -32,6 +42,9 @@ CREATE = "create"
 SET_STATUS = "set_status"
 DELETE = "delete"
 AMBIGUOUS_RELIST_DELAY = 5  # seconds before the second look after a create whose answer was lost
+# This machine's clock may be this far from CloudSSO's (the signature tolerance): a credential created up to
+# this long before an in-flight marker's time may still be the marked create's.
+CLOCK_SKEW = timedelta(seconds=900)
 
 
 class Refusal(Exception):
@@ -112,6 +125,30 @@ def decide(state, directory_id, credentials, credential_id=None, secret_file=Non
     return Decision(CREATE)
 
 
+def unaccounted(marker, credentials, known_id=None):
+    """The credentials an in-flight marker cannot account for: not listed before the marked create, not the
+    secret file's (`known_id`), and created at or after the marker's time (less CLOCK_SKEW; an unreadable
+    time counts as after). One of them may be the marked create's, whose secret is lost."""
+    started = parse_time(marker.get("started"))
+    before = set(marker.get("credentials_before") or ())
+    found = []
+    for record in credentials:
+        if record["credential_id"] in before or record["credential_id"] == known_id:
+            continue
+        created = parse_time(record.get("create_time"))
+        if started is None or created is None or created >= started - CLOCK_SKEW:
+            found.append(record)
+    return found
+
+
+def debug_is_on(ansible_module):
+    """ANSIBLE_DEBUG (or `debug` in ansible.cfg) is on for this task: ansible-core passes it as
+    `_ansible_debug`; the environment is checked too, for a module run without the controller."""
+    if getattr(ansible_module, "_debug", False):
+        return True
+    return boolean(os.environ.get("ANSIBLE_DEBUG") or "", strict=False)
+
+
 def diff_view(record, deleted=False):
     if record is None or deleted:
         return {"exists": False}
@@ -132,6 +169,11 @@ class ScimCredentialRunner(object):
         if p["return_secret"] and not self.module.module.no_log:
             self.module.fail_json(msg="return_secret=true puts the secret in the task result: set no_log: true on "
                                       "the task (and never debug the registered variable)")
+        if p["return_secret"] and debug_is_on(self.module.module):
+            self.module.fail_json(msg="return_secret=true is refused while ANSIBLE_DEBUG is on: ansible-core then "
+                                      "prints every module's raw result and arguments, no_log ones included, so the "
+                                      "secret would be in the output. Turn ANSIBLE_DEBUG off, or keep the secret in "
+                                      "secret_file", changed=False)
         file_data = self._read_file()
         if p["secret_file"] and p["state"] in ("present", "enabled") and file_data is None:
             self._check_file_writable()
@@ -147,6 +189,7 @@ class ScimCredentialRunner(object):
             self.module.fail_json(msg=str(refusal), changed=False, credentials=credentials)
         if file_data is not None and p["secret_file"] and not p["return_secret"]:
             self.module.register_secret(file_data.get("credential_secret"))
+        self._settle_inflight(decision, credentials, file_data)
 
         before = diff_view(decision.target)
         result = dict(changed=decision.changed, created=False, directory_id=self.directory_id)
@@ -182,6 +225,51 @@ class ScimCredentialRunner(object):
         except SecretFileError as error:
             self.module.fail_json(msg=str(error), changed=False)
 
+    def _settle_inflight(self, decision, credentials, file_data):
+        """An earlier create for this secret file did not finish (killed, or its answer lost). Before another
+        create, refuse while a credential exists that the marker cannot account for; once the secret file
+        accounts for the create, remove the marker."""
+        path = self.params["secret_file"]
+        if not path:
+            return
+        try:
+            marker = read_inflight(path)
+        except SecretFileError as error:
+            self.module.fail_json(msg=str(error), changed=False)
+        if marker is None:
+            return
+        if decision.action != CREATE:
+            if file_data is not None and not self.module.check_mode:
+                self._remove_marker(path)
+            return
+        marker_path = inflight_path(path)
+        if marker.get("directory_id") not in (None, self.directory_id):
+            self.module.fail_json(
+                msg="in-flight marker %s is of a create in directory %s, not %s, that did not finish: a credential "
+                    "whose secret is lost may be left there. Check %s with scim_credential_info, then remove the "
+                    "marker; nothing was created"
+                    % (marker_path, marker["directory_id"], self.directory_id, marker["directory_id"]), changed=False)
+        unknown = unaccounted(marker, credentials, (file_data or {}).get("credential_id"))
+        if unknown:
+            ids = [c["credential_id"] for c in unknown]
+            first = ids[0]
+            self.module.fail_json(
+                msg="a create of a credential for secret file %s started at %s did not finish (the run was killed or "
+                    "lost the answer; in-flight marker %s). Since then %s appeared, which that marker cannot account "
+                    "for: its secret is probably lost, and creating now would make one more credential. Check with "
+                    "scim_usage_info that no identity provider uses it, delete it (state=absent, credential_id=%s, "
+                    "force=true), then run again; if you hold its secret elsewhere, remove the marker instead. "
+                    "Nothing was created."
+                    % (path, marker.get("started"), marker_path, describe_credentials(unknown), first),
+                changed=False, unaccounted_credential_ids=ids, credentials=credentials)
+
+    def _remove_marker(self, path):
+        try:
+            remove_inflight(path)
+        except OSError as error:
+            self.module.warn("in-flight marker %s is settled but could not be removed (%s); remove it"
+                             % (inflight_path(path), error.strerror or error))
+
     def _check_file_writable(self):
         path = self.params["secret_file"]
         try:
@@ -199,10 +287,21 @@ class ScimCredentialRunner(object):
             self.module.fail_from(error, changed=False)
 
     def _create(self, before):
+        path = self.params["secret_file"]
+        if path:
+            # Left behind if the run dies from here on: the next run then knows a create was in flight.
+            try:
+                write_inflight(path, dict(directory_id=self.directory_id, started=format_time(utc_now()),
+                                          credentials_before=[c["credential_id"] for c in before]))
+            except (IOError, OSError) as error:
+                self.module.fail_json(msg="cannot write in-flight marker %s (%s); nothing was created"
+                                          % (inflight_path(path), error.strerror or error), changed=False)
         try:
             record, secret = self.api.create_credential(self.directory_id)
         except AlibabaCloudError as error:
             if error.status is not None and error.status < 500:
+                if path:
+                    self._remove_marker(path)  # answered: nothing was created
                 self.module.fail_from(error, changed=False)
             self._after_ambiguous_create(error, before)
         if not self.params["return_secret"]:
@@ -218,6 +317,7 @@ class ScimCredentialRunner(object):
                         "lost. Delete the credential (state=absent, force=true) and run again."
                         % (record["credential_id"], self.params["secret_file"], getattr(error, "strerror", None)
                            or error), changed=True, orphaned_credential_id=record["credential_id"])
+            self._remove_marker(self.params["secret_file"])
         return record, secret
 
     def _after_ambiguous_create(self, error, before):

@@ -54,6 +54,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, CredentialError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token_file
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session, send
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.signing import percent_encode
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.times import parse_iso_time
@@ -372,15 +373,13 @@ class OidcSource(_Source):
         return True
 
     def _read_token(self):
+        """One token-shaped line (secret_file.read_token_file); a link is followed, as Kubernetes mounts
+        projected tokens as links."""
         path = os.path.expanduser(self.token_file)
         try:
-            with open(path, "r") as handle:
-                token = handle.read().strip()
-        except (IOError, OSError, ValueError) as exc:
-            raise CredentialError("cannot read the OIDC token file %s: %s"
-                                  % (path, getattr(exc, "strerror", None) or type(exc).__name__))
-        if not token:
-            raise CredentialError("the OIDC token file %s is empty" % path)
+            token = read_token_file(path, what="the OIDC token file", follow_links=True)[0]
+        except SecretFileError as error:
+            raise CredentialError(str(error))
         self.ctx.register(token)
         return token
 

@@ -53,7 +53,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import (
     DEFAULT_MAX_RETRIES,
     jittered_backoff,
 )
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token_file
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.times import parse_iso_time
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
@@ -385,6 +385,14 @@ class EntraCredential(object):
     def secrets(self):
         return [v for v in (self.value, self.password) if v]
 
+    def read_assertion_file(self):
+        """The federated token: one token-shaped line (secret_file.read_token_file). A link is followed, as
+        Kubernetes mounts projected tokens as links."""
+        try:
+            return read_token_file(self.path, what="client assertion file", follow_links=True)[0]
+        except SecretFileError as error:
+            raise EntraConfigError(str(error))
+
     def form(self, client_id, token_url, now=None):
         """The credential fields of the token request; returns (fields, new secret values)."""
         if self.kind == "secret":
@@ -392,10 +400,7 @@ class EntraCredential(object):
         if self.kind == "assertion":
             return {"client_assertion_type": JWT_BEARER, "client_assertion": self.value}, []
         if self.kind == "assertion_file":
-            try:
-                assertion = read_token(self.path)
-            except SecretFileError as error:
-                raise EntraConfigError(str(error).replace("token file", "client assertion file"))
+            assertion = self.read_assertion_file()
             return {"client_assertion_type": JWT_BEARER, "client_assertion": assertion}, [assertion]
         if self._certificate is None:
             self._certificate = load_certificate(self.path, self.key_path, self.password)
@@ -617,6 +622,8 @@ def graph_client_from_module(module):
     module.fail_on(invalid_entra_options(params))
     try:
         credential = select_credential(params)
+        if credential.kind == "assertion_file":
+            credential.read_assertion_file()  # refused before any call, not at the first token request
     except EntraConfigError as error:
         module.fail_json(msg=str(error), changed=False)
     return GraphClient(
@@ -942,14 +949,7 @@ def read_candidate_token(params, register_secret):
     metadata = {}
     token = params.get("token")
     if params.get("token_file"):
-        token = read_token(params["token_file"])
-        try:
-            with open(params["token_file"]) as handle:
-                data = json.load(handle)
-            if isinstance(data, dict):
-                metadata = dict((k, data.get(k)) for k in ("credential_id", "directory_id") if data.get(k))
-        except (IOError, OSError, ValueError):
-            metadata = {}
+        token, metadata = read_token_file(params["token_file"])
     register_secret(token)
     return token, metadata
 

@@ -117,11 +117,13 @@ def ensure_folder(path, option=None, private=False, check_mode=False):
     return missing
 
 
-def open_regular(path, flags=os.O_RDONLY, mode=0o600, option=None, owner_only=True):
+def open_regular(path, flags=os.O_RDONLY, mode=0o600, option=None, owner_only=True, follow_links=False):
     """os.open() that follows no symbolic link, never blocks on a FIFO, and refuses anything but a regular
-    file (owned by this user when `owner_only`). Returns the descriptor, in blocking mode."""
+    file (owned by this user when `owner_only`). Returns the descriptor, in blocking mode.
+    `follow_links`: a symbolic link is followed (its target must still be a regular file), for files the
+    platform mounts as links (Kubernetes projected tokens)."""
     try:
-        fd = os.open(path, flags | O_NOFOLLOW | O_NONBLOCK, mode)
+        fd = os.open(path, flags | (0 if follow_links else O_NOFOLLOW) | O_NONBLOCK, mode)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise UnsafePathError("%s is a symbolic link; give the real path" % _label(path, option))

@@ -41,6 +41,9 @@ options:
     description:
       - A file holding the token, either a secret file written by M(alicloud.cloudsso.scim_credential) (its
         C(credential_secret) is used) or a plain file holding only the token.
+      - Any other file is refused before any network call, without showing its content; it must be a
+        regular file of this user (or root), not a symbolic link or a FIFO, and a plain token file holds one
+        line of printable ASCII without spaces, at most 16384 characters.
     type: path
     aliases: [secret_file]
   scim_endpoint:

@@ -58,8 +58,15 @@ options:
         V(present) or V(enabled), a new credential is created and the file is written atomically with mode
         C(0600) before the module returns, so running the task again finds that credential instead of
         creating another.
-      - The folder must exist and be writable; the path must not be a symbolic link. Keep it in a folder
-        only you can read.
+      - The folder must exist and be writable; the path must not be a symbolic link, a FIFO or anything but
+        a regular file. The folder, reached through a symbolic link or not, must be owned by you or root and
+        not writable by others (unless sticky); otherwise the module fails before any write. Keep it in a
+        folder only you can read.
+      - Before a create, an in-flight marker C(<secret_file>.inflight) (mode C(0600), no secret) is written; it
+        is removed once the secret file is written. If a run dies or loses the create's answer, the next run
+        finds it and fails, without creating, while a credential exists that appeared after the marker and
+        is not the secret file's (RV(unaccounted_credential_ids)), whose secret is probably lost. Delete it
+        after checking, then run again.
       - A file whose credential no longer exists is never overwritten with a new credential unless
         O(force=true).
     type: path
@@ -68,6 +75,8 @@ options:
       - Return the secret of a credential created by this run (or read from O(secret_file)) in RV(secret).
       - "The task must set C(no_log: true), or the module fails before it changes anything, because the
         result would otherwise reach the output, logs and job events. Never C(debug) the registered variable."
+      - Refused while E(ANSIBLE_DEBUG) (or C(debug) in C(ansible.cfg)) is on, because ansible-core then prints
+        every module's raw result, C(no_log) or not.
     type: bool
     default: false
   force:
@@ -206,6 +215,15 @@ orphaned_credential_id:
   returned: when a create was applied but its secret could not be kept
   type: str
   sample: scimcred-00a1b2c3d4e5f6g7h8i9
+unaccounted_credential_ids:
+  description:
+    - On failure only. Credentials that appeared after an earlier create for O(secret_file) that did not
+      finish, and that its in-flight marker cannot account for; one of them probably holds a lost secret.
+      Check that no identity provider uses them before deleting them.
+  returned: when an in-flight marker blocks a create
+  type: list
+  elements: str
+  sample: [scimcred-00a1b2c3d4e5f6g7h8i9]
 api_calls:
   description: HTTP requests this run made to Alibaba Cloud APIs, retries included.
   returned: always

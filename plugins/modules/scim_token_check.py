@@ -33,6 +33,9 @@ options:
     description:
       - A file holding the token, either a secret file written by M(alicloud.cloudsso.scim_credential)
         (its C(credential_secret) is used) or a plain file holding only the token.
+      - Any other file is refused before any network call, without showing its content; it must be a
+        regular file of this user (or root), not a symbolic link or a FIFO, and a plain token file holds one
+        line of printable ASCII without spaces, at most 16384 characters.
       - Reading the token from a file keeps it out of Ansible variables.
     type: path
     aliases: [secret_file]
@@ -108,20 +111,10 @@ attempts:
   sample: 1
 """
 
-import json
-
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.scim import probe_token
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token
-
-
-def _credential_id_of(path):
-    try:
-        with open(path) as handle:
-            return json.load(handle).get("credential_id")
-    except (IOError, OSError, ValueError, AttributeError):
-        return None
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token_file
 
 
 def main():
@@ -141,11 +134,11 @@ def main():
     credential_id = None
     if p["token_file"]:
         try:
-            token = read_token(p["token_file"])
+            token, fields = read_token_file(p["token_file"])
         except SecretFileError as error:
             module.fail_json(msg=str(error))
         module.register_secret(token)
-        credential_id = _credential_id_of(p["token_file"])
+        credential_id = fields.get("credential_id")
 
     base_url = module.scim_endpoint(p["scim_endpoint"])
     try:

@@ -102,8 +102,12 @@ options:
       - The most C(LookupEvents) calls per second this module makes, retries included. ActionTrail allows 2
         per second per account, shared by every tool and every fork that searches it at the same time.
       - The runs of this module on one machine with the same access key share this pace, forks of a play
-        included. The time of the last call is kept in a lock file in the temporary folder. Other machines
-        and other tools searching the same account's ActionTrail are not counted; lower this value for them.
+        included. The time of the last call is kept in a file of a private per-user folder
+        (C($XDG_RUNTIME_DIR/alicloud-cloudsso) when that folder is private, else C(~/.cache/alicloud-cloudsso),
+        else C(<temp>/alicloud-cloudsso-<uid>)), checked for owner and mode. A run waits for its lock at most
+        O(timeout) seconds; when the lock is held longer, or no such folder can be used, the run paces itself
+        alone and warns. Other users, other machines and other tools searching the same account's ActionTrail
+        are not counted; lower this value for them.
       - Each interval is lengthened by 0.05 seconds so that network jitter cannot push three calls into one
         second at the service, and the first call also waits one interval after the module starts, so that
         tasks that run this module back to back stay under the limit too.

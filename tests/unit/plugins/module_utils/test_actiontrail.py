@@ -12,7 +12,11 @@ __metaclass__ = type
 
 import base64
 import copy
+import fcntl
 import json
+import os
+import stat
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -271,6 +275,113 @@ def test_pacer_paces_a_retry_after_its_backoff():
 def test_pacer_needs_a_positive_rate(rate):
     with pytest.raises(ValueError):
         at.Pacer(rate)
+
+
+# --- the shared pace: a private per-user folder, a regular file, a lock with a deadline ------------------
+
+def shared_pacer(folder, timeout=0.3):
+    """A pacer on the system clock (sharing needs it) whose sleeps are recorded, not slept."""
+    warnings, sleeps = [], []
+    pacer = at.Pacer(2, sleep=sleeps.append, hold_first=False)
+    pacer.share(lambda: "LTAI-test-key", folder=str(folder), timeout=timeout, warn=warnings.append)
+    return pacer, warnings
+
+
+def test_the_shared_pace_lives_in_a_private_folder(tmp_path):
+    pacer, warnings = shared_pacer(tmp_path / "pace")
+    pacer.wait()
+    pacer.wait()
+    assert warnings == [] and pacer.calls == 2
+    assert stat.S_IMODE(os.stat(str(tmp_path / "pace")).st_mode) == 0o700
+    (name,) = os.listdir(str(tmp_path / "pace"))
+    assert name.startswith("lookupevents-") and name.endswith(".pace")
+    st = os.lstat(str(tmp_path / "pace" / name))
+    assert stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_a_held_pace_lock_is_waited_for_until_the_timeout_only(tmp_path):
+    pacer, warnings = shared_pacer(tmp_path / "pace", timeout=0.3)
+    pacer.wait()  # creates the file
+    holder = os.open(pacer.shared_path, os.O_RDWR)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # another open file: the pacer's LOCK_NB tries fail
+        began = time.monotonic()
+        pacer.wait()
+        assert 0.25 <= time.monotonic() - began < 3
+    finally:
+        os.close(holder)
+    assert pacer.calls == 2 and pacer._shared is None
+    assert len(warnings) == 1 and "paced by this process only" in warnings[0] and "more than 0.3 seconds" in warnings[0]
+    pacer.wait()  # from now on alone, without another warning
+    assert len(warnings) == 1
+
+
+@pytest.mark.parametrize("plant", ["fifo", "symlink", "folder"])
+def test_a_pace_file_that_is_not_a_regular_file_is_refused_without_hanging(tmp_path, plant):
+    pacer, warnings = shared_pacer(tmp_path / "pace")
+    pacer._pace_path()
+    path = pacer.shared_path
+    if plant == "fifo":
+        os.mkfifo(path)
+    elif plant == "symlink":
+        os.symlink(str(tmp_path / "elsewhere"), path)
+    else:
+        os.mkdir(path)
+    pacer.wait()
+    assert pacer.calls == 1 and len(warnings) == 1 and "paced by this process only" in warnings[0]
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_pace_folder_open_to_others_is_refused(tmp_path):
+    folder = tmp_path / "pace"
+    folder.mkdir()
+    os.chmod(str(folder), 0o777)
+    pacer, warnings = shared_pacer(folder)
+    pacer.wait()
+    assert len(warnings) == 1 and "group and others must have no access" in warnings[0]
+    assert os.listdir(str(folder)) == [] and stat.S_IMODE(os.stat(str(folder)).st_mode) == 0o777  # never chmod-ed
+
+
+def test_pace_folders_skip_a_runtime_folder_that_is_not_private(tmp_path, monkeypatch):
+    runtime, home, temp = tmp_path / "run", tmp_path / "home", tmp_path / "tmp"
+    for folder in (runtime, home, temp):
+        folder.mkdir()
+    os.chmod(str(runtime), 0o755)
+    os.chmod(str(home), 0o755)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(at.tempfile, "tempdir", str(temp))
+    env = {"XDG_RUNTIME_DIR": str(runtime)}
+    assert at.private_pace_folder(env=env) == str(home / ".cache" / at.PACE_FOLDER)
+    os.chmod(str(runtime), 0o700)
+    assert at.private_pace_folder(env=env) == str(runtime / at.PACE_FOLDER)
+    assert at.pace_folders({})[-1] == (None, str(temp / ("%s-%d" % (at.PACE_FOLDER, os.geteuid()))))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder to another user")
+def test_a_predictable_pace_folder_of_another_user_is_refused(tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    os.chmod(str(temp), 0o1777)
+    not_a_folder = tmp_path / "home-is-a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("HOME", str(not_a_folder))
+    monkeypatch.setattr(at.tempfile, "tempdir", str(temp))
+    planted = temp / ("%s-%d" % (at.PACE_FOLDER, os.geteuid()))
+    planted.mkdir(mode=0o700)
+    os.chown(str(planted), 65534, 65534)
+    with pytest.raises(at.UnsafePathError, match="owned by uid 65534"):
+        at.private_pace_folder(env={})
+
+
+def test_stale_pace_files_are_removed(tmp_path):
+    old, fresh, other = tmp_path / "lookupevents-a.pace", tmp_path / "lookupevents-b.pace", tmp_path / "keep.txt"
+    for path in (old, fresh, other):
+        path.write_text("1")
+    day_ago = time.time() - at.STALE_PACE_SECONDS - 60
+    for path in (old, other):
+        os.utime(str(path), (day_ago, day_ago))
+    at.remove_stale_pace_files(str(tmp_path))
+    assert sorted(os.listdir(str(tmp_path))) == ["keep.txt", "lookupevents-b.pace"]
 
 
 # --- the matcher -------------------------------------------------------------------------------------

@@ -113,3 +113,31 @@ def test_diff_views_never_hold_secrets():
     view = cs.diff_view(dict(A, credential_secret="s3cr3t"))
     assert view == {"exists": True, "credential_id": A["credential_id"], "status": "Enabled"}
     assert cs.diff_view(None) == {"exists": False}
+
+
+# --- the in-flight marker and ANSIBLE_DEBUG ---------------------------------------------------------------
+
+MARKER = {"directory_id": D, "started": "2026-03-01T00:00:00Z", "credentials_before": [A["credential_id"]]}
+
+
+def test_unaccounted_credentials_of_an_inflight_marker():
+    new = cred(3)  # created 2026-03-01, the marker's time
+    slightly_early = dict(cred(4), create_time="2026-02-28T23:50:00Z")  # within the clock skew
+    long_before = dict(cred(5), create_time="2026-02-01T00:00:00Z")
+    no_time = dict(cred(6), create_time=None)
+    found = cs.unaccounted(MARKER, [A, new, slightly_early, long_before, no_time])
+    assert [c["credential_id"] for c in found] == [c["credential_id"] for c in (new, slightly_early, no_time)]
+    # the secret file's own credential is accounted for
+    assert cs.unaccounted(MARKER, [A, new], known_id=new["credential_id"]) == []
+
+
+@pytest.mark.parametrize("debug, env, on", [(False, None, False), (True, None, True), (False, "1", True),
+                                            (False, "yes", True), (False, "0", False), (False, "", False)])
+def test_debug_is_on(monkeypatch, debug, env, on):
+    class Module(object):
+        _debug = debug
+    if env is None:
+        monkeypatch.delenv("ANSIBLE_DEBUG", raising=False)
+    else:
+        monkeypatch.setenv("ANSIBLE_DEBUG", env)
+    assert cs.debug_is_on(Module()) is on

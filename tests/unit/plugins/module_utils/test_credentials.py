@@ -686,6 +686,20 @@ def test_oidc_missing_token_file(make, tmp_path):
         provider.get()
 
 
+def test_oidc_token_file_that_is_not_a_token_is_refused_before_the_call(make, fake_cloud, tmp_path):
+    fake_cloud.roles[OIDC_ROLE] = True
+    provider, _ = make(env=oidc_env("/proc/self/environ"))
+    with pytest.raises(CredentialError, match="the OIDC token file /proc/self/environ holds") as raised:
+        provider.get()
+    assert "PATH" not in str(raised.value) and fake_cloud.oidc_tokens == []
+    real = tmp_path / "real-token"
+    real.write_text(OIDC_TOKEN + "\n")
+    (tmp_path / "token").symlink_to(real)  # Kubernetes mounts projected tokens as links
+    provider, _ = make(env=oidc_env(tmp_path / "token"))
+    provider.get()
+    assert fake_cloud.oidc_tokens == [OIDC_TOKEN]
+
+
 # --- assume_role on top ---------------------------------------------------------------------------------
 
 ASSUME = dict(role_arn=ROLE, session_name="rotation", duration_seconds=900, external_id="ext-id-7",

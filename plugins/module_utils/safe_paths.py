@@ -154,5 +154,5 @@ def refuse_special(path, option=None):
     except OSError:
         return
     if not stat.S_ISREG(st.st_mode):
-        raise UnsafePathError("%s is %s; this collection writes only regular files" % (_label(path, option),
-                                                                                         _kind(st.st_mode)))
+        raise UnsafePathError("%s is %s; this collection writes only regular files"
+                              % (_label(path, option), _kind(st.st_mode)))

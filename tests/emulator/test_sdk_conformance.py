@@ -192,11 +192,13 @@ def test_errors_parse_with_code_and_status(world):
 
 def test_region_prefix_in_sdk_endpoint(world):
     """The SDK accepts 'host:port/region/<id>' as endpoint; the region then selects the directory's region."""
-    other = world.control.seed({"directories": [{"region": "ap-southeast-1", "account_id": world.account_id}]})
+    owner = make_access_key(account_id="8888888888888888")
+    other = world.control.seed({"access_keys": [owner],
+                                "directories": [{"region": "ap-southeast-1", "account_id": owner["account_id"]}]})
     did = other["directories"][0]["directory_id"]
-    sg = world.sso(endpoint=world.host + "/region/ap-southeast-1")
+    sg = world.sso(owner, endpoint=world.host + "/region/ap-southeast-1")
     assert sg.list_scimserver_credentials(sso.ListSCIMServerCredentialsRequest(directory_id=did)).body.total_counts == 0
-    err = _sdk_error(world.sso().list_scimserver_credentials, sso.ListSCIMServerCredentialsRequest(directory_id=did))
+    err = _sdk_error(world.sso(owner).list_scimserver_credentials, sso.ListSCIMServerCredentialsRequest(directory_id=did))
     assert err.code == "EntityNotExists.Directory"
 
 

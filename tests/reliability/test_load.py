@@ -63,12 +63,14 @@ def test_info_and_usage_across_many_accounts(cloud):
     cloud.runner.extra_secrets.append(automation["secret"])
     accounts = member_accounts(control, COUNT, automation["account_id"], REGION)
     directories = [a["directory_id"] for a in accounts]
-    creds = control.seed({"credentials": [{"directory_id": d} for d in directories]})["credentials"]
-    by_directory = dict((c["directory_id"], c["credential_id"]) for c in creds)
-    # A SCIM call in the last minutes for every fifth directory's credential, in that directory's account.
-    used = directories[::5]
-    for directory_id in used:
-        control.generate_events(count=1, days=0.005, credential_ids=[by_directory[directory_id]], noise_ratio=0.0,
+    # Each directory: the credential its IdP calls with, and a Disabled one nothing calls with. An account's
+    # ActionTrail holds only its own directory's SCIM calls: the one in use is each scan's positive control.
+    creds = control.seed({"credentials": [dict(directory_id=d, status=s) for d in directories
+                                          for s in ("Enabled", "Disabled")]})["credentials"]
+    in_use = dict((c["directory_id"], c["credential_id"]) for c in creds if c["status"] == "Enabled")
+    unused = dict((c["directory_id"], c["credential_id"]) for c in creds if c["status"] == "Disabled")
+    for directory_id in directories:
+        control.generate_events(count=1, days=0.005, credential_ids=[in_use[directory_id]], noise_ratio=0.0,
                                 directory_id=directory_id)
     inventory = os.path.join(cloud.work, "load-inventory.json")
     with open(inventory, "w") as handle:
@@ -91,8 +93,8 @@ def test_info_and_usage_across_many_accounts(cloud):
     assert not failed, failed[:5]
     usage = dict((r["host"], r["result"]) for r in records if r["task"] == "Use")
     assert len(usage) == COUNT
-    wrong = [d for d in directories
-             if usage[d]["usage"][by_directory[d]]["used"] != (d in used) or not usage[d]["conclusive"]]
+    wrong = [d for d in directories if (usage[d]["used"], usage[d]["unused"], usage[d]["conclusive"])
+             != ([in_use[d]], [unused[d]], True)]
     assert not wrong, "wrong verdicts for %s" % wrong[:5]
     # Each account's ActionTrail holds its own directory's events only: no run saw another directory's credential.
     assert not [d for d in directories if usage[d]["other_credentials_seen"]]

@@ -21,7 +21,7 @@ description:
   - Pages through C(LookupEvents) (50 events a page, newest first), in windows of at most 30 days (the most one
     query may span), one query per event name and window, each matching the event name AND the service name
     C(cloudsso) (which leaves RAM's C(ListUsers) out). The service name of SCIM events is not documented and
-    matching is exact: when that scan sees no SCIM call at all, the window is read again by event name alone
+    matching is exact; when that scan sees no SCIM call at all, the window is read again by event name alone
     (RV(service_name) is then V(null)). Calls are paced to at most
     O(max_calls_per_second) (ActionTrail allows 2 calls per second per account); throttled calls are retried
     with jittered exponential backoff.

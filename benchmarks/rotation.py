@@ -59,7 +59,7 @@ STEP_OF_FILE = {"rotate": "prepare", "prepare": "prepare", "lock": "prepare", "p
 STEPS = ["prepare", "plan", "create", "probe_new", "configure_idp", "disable_old", "verify", "delete_old", "finish",
          "report"]
 APIS = [("cloudsso", "CloudSSO"), ("actiontrail", "ActionTrail"), ("graph", "Graph"), ("entra-login", "Entra login"),
-        ("scim", "SCIM probes")]
+        ("scim", "SCIM probes"), ("sts", "STS")]
 
 
 def short_action(action):

@@ -1,10 +1,12 @@
 """Benchmark: rotation wall time against the emulator with no configured waits, and where the time goes.
 
-The world is tests/awx/runner_harness.EntraFleet: N directories in one account, one Entra automation app that
-owns one enterprise application per directory, and one simulated Entra IdP per directory that syncs with
-the directory's credential every --idp-interval seconds. playbooks/rotate.yml rotates them all with
-ansible-playbook (forks F), scim_rotation_verify_interval_seconds 1: the only waits left are the role's fixed
-1 s pause after the disable, waiting for the IdP's next cycle, and ActionTrail's 2 calls per second.
+The world is tests/awx/runner_harness.EntraFleet: N accounts, each with its one CloudSSO directory and a role
+that the automation account's key (in the environment, as AWX injects it) assumes for that host; one Entra
+automation app that owns one enterprise application per directory, and one simulated Entra IdP per directory
+that syncs with the directory's credential every --idp-interval seconds. playbooks/rotate.yml rotates them all
+with ansible-playbook (forks F), scim_rotation_verify_interval_seconds 1: the only waits left are the role's
+fixed 1 s pause after the disable, waiting for the IdP's next cycle, and each account's ActionTrail limit of 2
+calls per second.
 
 1. One directory, with the API calls of every task (bench_timing reads the emulator's call counts at each
    task start): the calls of each step by API, and the wall time split into ansible-playbook start-up,
@@ -57,7 +59,7 @@ STEP_OF_FILE = {"rotate": "prepare", "prepare": "prepare", "lock": "prepare", "p
 STEPS = ["prepare", "plan", "create", "probe_new", "configure_idp", "disable_old", "verify", "delete_old", "finish",
          "report"]
 APIS = [("cloudsso", "CloudSSO"), ("actiontrail", "ActionTrail"), ("graph", "Graph"), ("entra-login", "Entra login"),
-        ("scim", "SCIM probes")]
+        ("scim", "SCIM probes"), ("sts", "STS")]
 
 
 def short_action(action):
@@ -71,8 +73,9 @@ def title(task):
 
 def idp_interval_for(directories):
     """Each simulated IdP syncs every N/2 seconds (at least 2): the fleet makes about 2 sync cycles a second in
-    all, whatever N. A real Entra job syncs every 40 minutes; IdPs every 2 s for 200 directories would flood
-    ActionTrail with 100 cycles a second, which every directory's verification would have to page through."""
+    all, whatever N. A real Entra job syncs every 40 minutes; IdPs every 2 s for 200 directories would make the
+    one emulator process (every account's SCIM endpoint and ActionTrail) serve 100 cycles a second on the CPU
+    the rotation itself needs."""
     return max(2, directories // 2)
 
 

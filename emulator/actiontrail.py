@@ -1,6 +1,7 @@
 """ActionTrail 2020-07-06 LookupEvents, plus the event generators used by tests and benchmarks.
 
-Rules enforced (see docs/emulator.md for sources): one LookupAttribute, MaxResults 1..50 (default 20),
+Rules enforced (see docs/emulator.md for sources): at most two LookupAttribute entries combined with AND,
+matched exactly (case-sensitive), MaxResults 0..50 (default 20),
 an opaque NextToken bound to the other parameters, BACKWARD (default) or FORWARD, the last 90 days only,
 a window of at most 30 days, at most 2 calls per second per account, and an ingestion delay.
 """
@@ -30,10 +31,58 @@ ATTRIBUTE_KEYS = {
     "ResourceName": lambda e: e.get("resourceName"),
     "EventRW": lambda e: e.get("eventRW"),
     "EventAccessKeyId": lambda e: (e.get("userIdentity") or {}).get("accessKeyId"),
+    "SourceIpAddress": lambda e: e.get("sourceIpAddress"),
+    "EventType": lambda e: e.get("eventType"),
+    "RoleName": lambda e: _role_name(e),
+    "SensitiveAction": lambda e: _text(e.get("sensitiveAction")),
 }
-CASE_INSENSITIVE_KEYS = {"ServiceName", "EventRW"}
+MAX_LOOKUP_ATTRIBUTES = 2
 TOKEN_PREFIX = "V1:"
 GRACE_SECONDS = 300  # clock drift tolerated on the 90-day limit (client vs emulator clocks)
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
+
+
+def _role_name(event):
+    """The role of an assumed-role identity, from userIdentity.arn (acs:ram::<account>:assumed-role/<role>/<session>)."""
+    arn = str((event.get("userIdentity") or {}).get("arn") or "")
+    parts = arn.split(":", 4)[-1].split("/")
+    return parts[1] if len(parts) >= 3 and parts[0] == "assumed-role" else None
+
+
+def _lookup_attributes(ctx):
+    """LookupAttribute.N.Key/.Value: at most two conditions, combined with AND, each an exact, case-sensitive
+    match. Returns (predicate or None, [[key, value], ...] sorted by N)."""
+    indexes = set()
+    for key in ctx.params:
+        if key.startswith("LookupAttribute."):
+            parts = key.split(".")
+            if len(parts) != 3 or parts[2] not in ("Key", "Value") or not parts[1].isdigit():
+                raise invalid_parameter(key)
+            indexes.add(int(parts[1]))
+    if len(indexes) > MAX_LOOKUP_ATTRIBUTES:
+        raise invalid_parameter("LookupAttribute",
+                                detail=f"At most {MAX_LOOKUP_ATTRIBUTES} lookup attributes can be specified per query.")
+    attributes = []
+    for n in sorted(indexes):
+        akey = ctx.params.get(f"LookupAttribute.{n}.Key")
+        aval = ctx.params.get(f"LookupAttribute.{n}.Value")
+        if not akey:
+            raise invalid_parameter(f"LookupAttribute.{n}.Key", detail="The key is missing.")
+        if akey not in ATTRIBUTE_KEYS:
+            raise invalid_parameter(f"LookupAttribute.{n}.Key",
+                                    detail="Valid keys: " + ", ".join(ATTRIBUTE_KEYS) + ".")
+        if aval is None or aval == "":
+            raise invalid_parameter(f"LookupAttribute.{n}.Value", detail="The value is missing.")
+        attributes.append([akey, aval])
+    if not attributes:
+        return None, attributes
+    getters = [(ATTRIBUTE_KEYS[k], v) for k, v in attributes]
+    return (lambda e: all(getter(e) == want for getter, want in getters)), attributes
 
 
 def _encode_token(payload):
@@ -71,37 +120,7 @@ def lookup_events(ctx):
                        "Request was denied due to user flow control.")
     now = ctx.now()
 
-    # LookupAttribute.N.Key / .Value; only one condition per query
-    indexes = set()
-    for key in ctx.params:
-        if key.startswith("LookupAttribute."):
-            parts = key.split(".")
-            if len(parts) != 3 or parts[2] not in ("Key", "Value") or not parts[1].isdigit():
-                raise invalid_parameter(key)
-            indexes.add(parts[1])
-    if len(indexes) > 1:
-        raise invalid_parameter("LookupAttribute", detail="Only one lookup attribute can be specified per query.")
-    predicate = None
-    attribute = None
-    if indexes:
-        n = indexes.pop()
-        akey = ctx.params.get(f"LookupAttribute.{n}.Key")
-        aval = ctx.params.get(f"LookupAttribute.{n}.Value")
-        if not akey:
-            raise invalid_parameter(f"LookupAttribute.{n}.Key", detail="The key is missing.")
-        if akey not in ATTRIBUTE_KEYS:
-            raise invalid_parameter(f"LookupAttribute.{n}.Key",
-                                    detail="Valid keys: " + ", ".join(ATTRIBUTE_KEYS) + ".")
-        if aval is None or aval == "":
-            raise invalid_parameter(f"LookupAttribute.{n}.Value", detail="The value is missing.")
-        getter = ATTRIBUTE_KEYS[akey]
-        if akey in CASE_INSENSITIVE_KEYS:
-            want = aval.lower()
-            predicate = lambda e: str(getter(e) or "").lower() == want  # noqa: E731
-        else:
-            predicate = lambda e: getter(e) == aval  # noqa: E731
-        attribute = [akey, aval]
-
+    predicate, attributes = _lookup_attributes(ctx)
     direction = (ctx.param("Direction") or "BACKWARD").upper()
     if direction not in ("BACKWARD", "FORWARD"):
         raise invalid_parameter("Direction", detail="Valid values: BACKWARD, FORWARD.")
@@ -110,9 +129,10 @@ def lookup_events(ctx):
     if raw_max is None:
         max_results = int(cfg.get("actiontrail_default_max_results", 20))
     else:
-        if not raw_max.isdigit() or not 1 <= int(raw_max) <= 50:
-            raise invalid_parameter("MaxResults", detail="Valid values: 1 to 50.")
-        max_results = int(raw_max)
+        if not raw_max.isdigit() or not 0 <= int(raw_max) <= 50:
+            raise invalid_parameter("MaxResults", detail="Valid values: 0 to 50.")
+        # 0 is documented as valid but not what it means: read as "the default page size".
+        max_results = int(raw_max) or int(cfg.get("actiontrail_default_max_results", 20))
 
     end = _time_param(ctx, "EndTime", now)
     start = _time_param(ctx, "StartTime", end - 7 * DAY)
@@ -129,7 +149,7 @@ def lookup_events(ctx):
 
     # NextToken is bound to every other parameter of the first call.
     fingerprint = hashlib.sha256(json.dumps(
-        [ctx.param("StartTime"), ctx.param("EndTime"), attribute, direction, raw_max, ctx.region],
+        [ctx.param("StartTime"), ctx.param("EndTime"), attributes, direction, raw_max, ctx.region],
         separators=(",", ":")).encode("utf-8")).hexdigest()[:16]
     cursor = None
     token = ctx.param("NextToken")

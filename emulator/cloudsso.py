@@ -2,7 +2,9 @@
 the list of directories.
 
 Directories belong to an account and a region; a call for a directory of another account or region gets
-``EntityNotExists.Directory``, as the real service answers for a wrong region.
+``EntityNotExists.Directory``, as the real service answers for a wrong region. An account has at most one
+directory ("You can create only one directory for a management account", CreateDirectory): a fleet of
+directories is a fleet of accounts, and seeding a second directory for an account is refused.
 """
 
 import calendar
@@ -18,6 +20,8 @@ PRODUCT = registry.register_rpc(registry.RpcProduct(
 ))
 
 STATUSES = ("Enabled", "Disabled")
+ONE_DIRECTORY_RULE = ("You can create only one directory for a management account (CloudSSO CreateDirectory): "
+                      "seed each directory with its own account_id")
 
 
 # ---------------------------------------------------------------- helpers
@@ -231,6 +235,10 @@ def _time_arg(value, name):
 
 
 def seed_directories(state, items):
+    accounts = [str(spec.get("account_id") or DEFAULT_ACCOUNT_ID) for spec in items or ()]
+    twice = sorted({a for a in accounts if accounts.count(a) > 1})
+    if twice:  # checked before anything is added: a refused seed leaves no directory behind
+        raise ValueError(f"two directories for account {twice[0]}. {ONE_DIRECTORY_RULE}")
     out = []
     for spec in items or ():
         did = spec.get("directory_id") or new_directory_id()
@@ -241,11 +249,16 @@ def seed_directories(state, items):
         sync = spec.get("scim_sync", "Enabled")
         if sync not in STATUSES:
             raise ValueError("scim_sync must be Enabled or Disabled")
+        account = str(spec.get("account_id") or DEFAULT_ACCOUNT_ID)
+        taken = next((x for x in state.directories.values() if x["account_id"] == account), None)
+        if taken is not None:
+            raise ValueError(f"account {account} already has directory {taken['directory_id']}. "
+                             f"{ONE_DIRECTORY_RULE}")
         d = {
             "directory_id": did,
             "name": spec.get("name") or did,
             "region": spec.get("region") or state.default_region,
-            "account_id": str(spec.get("account_id") or DEFAULT_ACCOUNT_ID),
+            "account_id": account,
             "scim_sync": sync,
             "create_time": int(_time_arg(spec.get("create_time"), "create_time") or state.now()),
         }

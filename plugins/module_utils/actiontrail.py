@@ -51,6 +51,10 @@ MAX_SPAN = timedelta(days=30)       # one LookupEvents query spans at most 30 da
 PAGE_SIZE = 50                      # MaxResults: the most one page may hold
 DEFAULT_SINCE = "24h"
 DEFAULT_EVENT_NAMES = ("ListUsers",)
+# The second lookup attribute (ActionTrail ANDs up to two): it drops RAM's ListUsers, the bulk of the noise
+# an EventName query reads. The serviceName of SCIM events is undocumented and matching is exact and
+# case-sensitive, so a scan that sees no SCIM call with it reads the window again without it.
+SCIM_SERVICE_NAME = "cloudsso"
 MAX_CALLS_PER_SECOND = 2.0          # the documented LookupEvents limit, per account
 # Added to each interval between two calls, so that network jitter cannot squeeze three calls into one
 # second of the service's sliding window.
@@ -512,11 +516,13 @@ class UsageScan(object):
     oldest searchable instant moves while a long scan runs."""
 
     def __init__(self, client, credential_ids, since, until, event_names=DEFAULT_EVENT_NAMES,
-                 stop_when_found=False, max_pages=None, pacer=None, now=None, ignore_user_agents=()):
+                 stop_when_found=False, max_pages=None, pacer=None, now=None, ignore_user_agents=(),
+                 service_name=SCIM_SERVICE_NAME):
         self.client = client
         self.since = since
         self.until = until
         self.event_names = list(event_names)
+        self.service_name = service_name
         self.stop_when_found = stop_when_found
         self.max_pages = max_pages
         self.pacer = pacer or Pacer()
@@ -530,6 +536,19 @@ class UsageScan(object):
             client.sleep = self.pacer.backoff
 
     def run(self):
+        if not self._pass() or not self.service_name:
+            return self
+        if self.tally.scim_events_seen or self.tally.ignored_calls:
+            return self
+        # Not one SCIM call under that serviceName: it may be spelled otherwise. Read the window by EventName
+        # alone, so that a wrong guess costs pages, never a verdict.
+        self.service_name = None
+        self.complete = False
+        self._pass()
+        return self
+
+    def _pass(self):
+        """Every query of the window; False when the scan stopped early."""
         for start, end in split_window(self.since, self.until):
             floor = self.now().replace(microsecond=0) + timedelta(seconds=1) - RETENTION
             if end <= floor:
@@ -537,9 +556,9 @@ class UsageScan(object):
             start = max(start, floor)
             for name in self.event_names:
                 if not self._query(start, end, name):
-                    return self
+                    return False
         self.complete = True
-        return self
+        return True
 
     def _must_stop(self):
         if self.stop_when_found and self.tally.all_found:
@@ -557,6 +576,8 @@ class UsageScan(object):
             "LookupAttribute.1.Value": event_name,
             "MaxResults": str(PAGE_SIZE),
         }
+        if self.service_name:
+            params.update({"LookupAttribute.2.Key": "ServiceName", "LookupAttribute.2.Value": self.service_name})
         tokens = set()
         while True:
             if self._must_stop():
@@ -590,6 +611,7 @@ class UsageScan(object):
                         searched_since=format_time(searched_since) if searched_since else None),
             windows=[dict(since=format_time(start), until=format_time(end)) for start, end in self.searched],
             event_names=list(self.event_names),
+            service_name=self.service_name,
         )
         return data
 

@@ -108,7 +108,9 @@ def explain(error, product=None):
                 "Service message: %s" % (action, code, needed, error.message))
     if code == "EntityNotExists.Directory":
         return ("%s failed with %s: no such directory in this region%s. Check directory_id and region: a CloudSSO "
-                "directory lives in one region. Service message: %s" % (action, code, where, error.message))
+                "directory lives in one region, and in one account (its management account has only this one), so "
+                "the credentials must be that account's (per inventory host: scim_rotation_auth, for example its "
+                "assume_role). Service message: %s" % (action, code, where, error.message))
     if code.startswith("EntityNotExists"):
         return "%s failed with %s: %s" % (action, code, error.message)
     if error.is_throttling:

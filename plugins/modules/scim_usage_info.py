@@ -19,7 +19,10 @@ description:
   - This is the evidence the rotation needs before it deletes an old credential, and what tells an operator
     which IdP still calls with an old token.
   - Pages through C(LookupEvents) (50 events a page, newest first), in windows of at most 30 days (the most one
-    query may span), one query per event name and window. Calls are paced to at most
+    query may span), one query per event name and window, each matching the event name AND the service name
+    C(cloudsso) (which leaves RAM's C(ListUsers) out). The service name of SCIM events is not documented and
+    matching is exact; when that scan sees no SCIM call at all, the window is read again by event name alone
+    (RV(service_name) is then V(null)). Calls are paced to at most
     O(max_calls_per_second) (ActionTrail allows 2 calls per second per account); throttled calls are retried
     with jittered exponential backoff.
   - Where CloudSSO records the credential ID in an event is not documented. The module therefore searches the
@@ -337,6 +340,13 @@ event_names:
   type: list
   elements: str
   sample: [ListUsers]
+service_name:
+  description:
+    - The service name every query also matched; V(null) when the scan read the window again by event name alone
+      because it saw no SCIM call with the service name.
+  returned: always
+  type: str
+  sample: cloudsso
 actiontrail_region:
   description: The region whose events were searched.
   returned: always

@@ -18,7 +18,7 @@ Credentials are rendered from `awx/credential_types.yml` exactly as AWX does (Ji
 optional inputs render as ""), after the checks AWX applies when the type is created, so the documented set
 -up is the tested one.
 
-    fleet = EntraFleet(emulator.control, count=10)           # 10 directories, one Entra app, 10 IdPs
+    fleet = EntraFleet(emulator.control, count=10)           # 10 accounts' directories, one Entra app, 10 IdPs
     job = AwxJob(tmp_path / "job", emulator.url, fleet.credentials(), fleet.inventory(), extravars)
     result = job.run("rotate.yml", forks=10)
     result.status, result.artifact_data["scim_rotation"], result.events
@@ -37,7 +37,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tests.helpers.ansible import BIN, COLLECTIONS, REGION, clean_environment, emulator_env
-from tests.helpers.emulator import make_access_key
+from tests.helpers.emulator import make_access_key, member_accounts
 from tests.helpers.leaks import find_leaks, read_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -158,25 +158,28 @@ def inject(credentials, types=None):
 
 
 class EntraFleet(object):
-    """`count` CloudSSO directories of one account, each with one Enabled SCIM credential created
-    `credential_age_days` ago, and one Microsoft Entra tenant whose automation app owns one enterprise
+    """`count` accounts, each with its one CloudSSO directory (one directory per management account) holding one
+    Enabled SCIM credential created `credential_age_days` ago and a RAM role (CloudSSOScimRotation) that the
+    automation account may assume; and one Microsoft Entra tenant whose automation app owns one enterprise
     application (service principal, one provisioning job) per directory. One simulated Entra IdP per directory
     holds the directory's credential (the emulator starts it with the credential's token: the test never
     handles it) and syncs every `idp_interval` seconds.
 
-    So one AWX credential of each type serves every directory: the Alibaba Cloud access key and the one Entra
-    app's client secret."""
+    So one AWX credential of each type serves every account, as operators of many Alibaba Cloud accounts set it
+    up: the automation account's access key (allowed only sts:AssumeRole), each host assuming the role of its
+    own account (`scim_rotation_auth.assume_role`, no secret in the inventory), and the one Entra app's client
+    secret."""
 
     def __init__(self, control, count, region=REGION, idp_interval=2, credential_age_days=330, prefix="dir"):
         self.control = control
         self.region = region
-        self.access_key = make_access_key(permissions=["cloudsso:*", "actiontrail:LookupEvents"])
+        self.access_key = make_access_key(permissions=["sts:AssumeRole"])
         now = control.clock()["epoch"]
         created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - credential_age_days * 86400))
-        seeded = control.seed({"access_keys": [self.access_key], "directories": [
-            {"region": region, "account_id": self.access_key["account_id"], "name": "%s-%03d" % (prefix, n)}
-            for n in range(count)]})
-        ids = [d["directory_id"] for d in seeded["directories"]]
+        control.seed({"access_keys": [self.access_key]})
+        self.accounts = member_accounts(control, count, self.access_key["account_id"], region,
+                                        names=["%s-%03d" % (prefix, n) for n in range(count)])
+        ids = [a["directory_id"] for a in self.accounts]
         creds = control.seed({"credentials": [{"directory_id": d, "create_time": created} for d in ids]})["credentials"]
         graph = control.seed({"graph": {"tenants": [{"users": 2}]}})["graph"]
         self.tenant_id = graph["tenants"][0]["tenant_id"]
@@ -186,12 +189,14 @@ class EntraFleet(object):
         sps = control.seed({"graph": {"service_principals": [
             {"tenant_id": self.tenant_id, "owners": [self.client_id], "jobs": [{}]} for _ in ids]}})["graph"]
         self.directories = []
-        for n, (directory_id, cred, sp) in enumerate(zip(ids, creds, sps["service_principals"])):
+        for n, (account, cred, sp) in enumerate(zip(self.accounts, creds, sps["service_principals"])):
+            directory_id = account["directory_id"]
             idp = control.call("POST", "idps", {
                 "kind": "entra", "directory_id": directory_id, "service_principal_id": sp["service_principal_id"],
                 "job_id": sp["job_ids"][0], "credential_id": cred["credential_id"], "interval": idp_interval})
             self.directories.append(dict(
                 host="%s-%03d" % (prefix, n), directory_id=directory_id, old_credential_id=cred["credential_id"],
+                account_id=account["account_id"], role_arn=account["role_arn"],
                 service_principal_id=sp["service_principal_id"], job_id=sp["job_ids"][0], idp_id=idp["idp_id"]))
 
     def credentials(self, region=True):
@@ -204,9 +209,12 @@ class EntraFleet(object):
                            client_secret=self.client_secret)]
 
     def host_vars(self, **common):
-        """{host: vars}: per directory its ID, region and enterprise application, never a secret."""
+        """{host: vars}: per directory its ID, region, enterprise application and the role of its account to
+        assume with the job's credential, never a secret."""
         return dict((d["host"], dict(common, scim_rotation_directory_id=d["directory_id"],
                                      scim_rotation_region=self.region, scim_rotation_idp="entra_id",
+                                     scim_rotation_auth={"assume_role": {"role_arn": d["role_arn"],
+                                                                         "session_name": "awx-scim-rotation"}},
                                      scim_rotation_entra={"service_principal_id": d["service_principal_id"]}))
                     for d in self.directories)
 

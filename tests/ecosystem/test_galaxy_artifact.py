@@ -13,7 +13,7 @@ import yaml
 
 from tests.ecosystem.support import (GALAXY, ROOT, BIN, ansible_env, credential_types, inject, load_yaml, run)
 from tests.helpers.ansible import REGION, PlaybookRunner
-from tests.helpers.emulator import make_access_key
+from tests.helpers.emulator import make_access_key, member_accounts
 
 # What ships: these top-level folders and files, minus the contributor notes and the docs build script.
 SHIPPED_FOLDERS = ("awx", "changelogs", "docs", "meta", "playbooks", "plugins", "roles")
@@ -141,13 +141,15 @@ def test_rotate_playbook_runs_from_the_installed_copy_as_awx_runs_it(installed, 
     control.seed({"access_keys": [key]})
     directories = {}
     app = {}
-    for host in ("dir-a", "dir-b"):
-        directory_id = control.seed({"directories": [{"region": REGION}]})["directories"][0]["directory_id"]
+    # Two directories are two accounts (one directory per account): each host assumes a role in its own.
+    accounts = dict(zip(("dir-a", "dir-b"), member_accounts(control, 2, key["account_id"], REGION)))
+    for host, account in accounts.items():
+        directory_id = account["directory_id"]
         old = control.seed({"credentials": [{"directory_id": directory_id}]})["credentials"][0]["credential_id"]
         idp = control.call("POST", "idps", dict({"kind": "entra", "directory_id": directory_id, "credential_id": old,
                                                  "interval": 2}, **app))
         app = app or {"tenant_id": idp["tenant_id"], "client_id": idp["client_id"], "client_secret": idp["client_secret"]}
-        directories[host] = {"directory_id": directory_id, "old": old, "idp": idp}
+        directories[host] = {"directory_id": directory_id, "old": old, "idp": idp, "auth": account["auth"]}
     work = tmp_path / "run"
     runner = PlaybookRunner(work, emulator, key)
     for name in ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_REGION"):
@@ -160,7 +162,7 @@ def test_rotate_playbook_runs_from_the_installed_copy_as_awx_runs_it(installed, 
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": os.path.join(BIN, "python"),
                  "scim_rotation_idp": "entra_id", "scim_rotation_state_dir": str(work / "state"),
                  "scim_rotation_usage_window": "1h", "scim_rotation_verify_interval_seconds": 2},
-        "hosts": dict((host, {"scim_rotation_directory_id": d["directory_id"],
+        "hosts": dict((host, {"scim_rotation_directory_id": d["directory_id"], "scim_rotation_auth": d["auth"],
                               "scim_rotation_entra": {"service_principal_id": d["idp"]["service_principal_id"]}})
                       for host, d in directories.items())}}
     inventory["all"]["hosts"]["dir-missing"] = {"scim_rotation_directory_id": "d-000000000000", "scim_rotation_idp": "manual"}

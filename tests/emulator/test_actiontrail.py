@@ -1,4 +1,4 @@
-"""LookupEvents rules: paging, NextToken binding, windows, one attribute, MaxResults, rate, delay; events of
+"""LookupEvents rules: paging, NextToken binding, windows, two attributes (AND), MaxResults, rate, delay; events of
 RPC calls; noise and bulk generators."""
 
 import time
@@ -77,15 +77,45 @@ def test_next_token_bound_to_other_parameters(world):
     assert len(ok.events) == 2
 
 
-def test_only_one_lookup_attribute(world):
-    err = _error(world, attrs=[("ServiceName", "Ram"), ("EventName", "ListUsers")])
+def test_two_lookup_attributes_combine_with_and(world):
+    _seed_series(world, 3, name="ListUsers", service="Ram")
+    _seed_series(world, 2, name="ListUsers", service="cloudsso")
+    _seed_series(world, 4, name="GetUser", service="cloudsso")
+    both = _lookup(world, max_results="50", attrs=[("EventName", "ListUsers"), ("ServiceName", "cloudsso")])
+    assert len(both.events) == 2 and {(e["eventName"], e["serviceName"]) for e in both.events} == \
+        {("ListUsers", "cloudsso")}
+    assert len(_lookup(world, max_results="50", attrs=[("EventName", "ListUsers")]).events) == 5
+    err = _error(world, attrs=[("ServiceName", "Ram"), ("EventName", "ListUsers"), ("EventRW", "Read")])
     assert (err.code, err.status_code) == ("InvalidParameter", 400)
     assert _error(world, attrs=[("Bogus", "x")]).code == "InvalidParameter"
 
 
-@pytest.mark.parametrize("value", ["0", "51", "abc", "-1"])
+def test_lookup_attribute_matching_is_exact_and_case_sensitive(world):
+    _seed_series(world, 2, name="ListUsers", service="cloudsso")
+    assert _lookup(world, attrs=[("ServiceName", "cloudsso")]).events
+    assert _lookup(world, attrs=[("ServiceName", "CloudSSO")]).events == []
+    assert _lookup(world, attrs=[("EventName", "listusers")]).events == []
+    assert _lookup(world, attrs=[("EventName", "ListUser")]).events == []
+
+
+def test_documented_lookup_keys_are_accepted(world):
+    world.control.add_events([{"eventName": "X", "serviceName": "Ram", "eventType": "ApiCall",
+                               "sourceIpAddress": "192.0.2.7", "eventTime": fmt_time(_now(world)),
+                               "userIdentity": {"accountId": world.account_id, "type": "assumed-role",
+                                                "arn": "acs:ram::%s:assumed-role/ops/s1" % world.account_id}}])
+    for key, value in (("SourceIpAddress", "192.0.2.7"), ("EventType", "ApiCall"), ("RoleName", "ops")):
+        assert [e["eventName"] for e in _lookup(world, attrs=[(key, value), ("EventName", "X")]).events] == ["X"]
+    assert _lookup(world, attrs=[("SensitiveAction", "true")]).events == []
+
+
+@pytest.mark.parametrize("value", ["51", "abc", "-1"])
 def test_max_results_bounds(world, value):
     assert _error(world, max_results=value).code == "InvalidParameter"
+
+
+def test_max_results_zero_is_valid(world):
+    _seed_series(world, 25)
+    assert len(_lookup(world, max_results="0", attrs=[("ServiceName", "Ram")]).events) == 20
 
 
 def test_default_page_size_is_20(world):

@@ -4,7 +4,7 @@ import pytest
 from alibabacloud_cloudsso20210515 import models as sso
 from alibabacloud_tea_openapi.exceptions import ClientException
 
-from tests.helpers.emulator import make_access_key
+from tests.helpers.emulator import EmulatorError, make_access_key
 
 
 def _create(c, did):
@@ -87,13 +87,27 @@ def test_bad_credential_id_and_status(world):
 
 
 def test_credential_of_another_directory_is_not_found(world):
-    other = world.control.seed({"directories": [{"account_id": world.account_id}]})["directories"][0]["directory_id"]
-    c = world.sso()
-    cred = _create(c, world.directory_id)
+    neighbour = make_access_key(account_id="8888888888888888")
+    other = world.control.seed({"access_keys": [neighbour], "directories": [{"account_id": "8888888888888888"}]}
+                               )["directories"][0]["directory_id"]
+    cred = _create(world.sso(), world.directory_id)
     with pytest.raises(ClientException) as info:
-        c.delete_scimserver_credential(sso.DeleteSCIMServerCredentialRequest(directory_id=other,
-                                                                              credential_id=cred.credential_id))
+        world.sso(neighbour).delete_scimserver_credential(sso.DeleteSCIMServerCredentialRequest(
+            directory_id=other, credential_id=cred.credential_id))
     assert info.value.code == "EntityNotExists.SCIMCredential"
+
+
+def test_one_directory_per_account(world):
+    """"You can create only one directory for a management account" (CreateDirectory): a second one for the
+    same account is refused with the rule in the message; another account may have its own."""
+    with pytest.raises(EmulatorError) as info:
+        world.control.seed({"directories": [{"account_id": world.account_id}]})
+    assert info.value.status == 400
+    assert "only one directory for a management account" in info.value.body and world.directory_id in info.value.body
+    with pytest.raises(EmulatorError):
+        world.control.seed({"directories": [{"account_id": "7777777777777777"}, {"account_id": "7777777777777777"}]})
+    seeded = world.control.seed({"directories": [{"account_id": "7777777777777777"}]})["directories"]
+    assert [d["account_id"] for d in seeded] == ["7777777777777777"]
 
 
 def test_directory_of_another_account_is_not_found(world):

@@ -86,7 +86,7 @@ def test_seed_file_applies_only_to_fresh_state(tmp_path):
     state = tmp_path / "state.json"
     with EmulatorProcess(state_file=str(state), extra_args=["--seed", str(seed)]) as emu:
         assert [d["directory_id"] for d in emu.control.state()["directories"]] == ["d-seedfile0001"]
-        emu.control.seed({"directories": [{"directory_id": "d-seedfile0002"}]})
+        emu.control.seed({"directories": [{"directory_id": "d-seedfile0002", "account_id": "2222222222222222"}]})
         emu.restart()
         assert sorted(d["directory_id"] for d in emu.control.state()["directories"]) == ["d-seedfile0001",
                                                                                        "d-seedfile0002"]

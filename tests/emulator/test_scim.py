@@ -208,7 +208,7 @@ def test_users_and_groups_lifecycle(world):
 
 
 def test_directories_are_isolated(world):
-    other = world.control.seed({"directories": [{"account_id": world.account_id}]})["directories"][0]["directory_id"]
+    other = world.control.seed({"directories": [{"account_id": "8888888888888888"}]})["directories"][0]["directory_id"]
     mine = _seed_creds(world, "Enabled")[0]["secret"]
     theirs = world.control.seed({"credentials": [{"directory_id": other}]})["credentials"][0]["secret"]
     world.scim("/Users", mine, "POST", {"userName": "only-here"})

@@ -1,6 +1,8 @@
 """The official Alibaba Cloud SDK calls the emulator for every action and parses every answer, errors
 included. If the emulator's wire format drifted from the real API's, these clients would fail."""
 
+import json
+
 import pytest
 from alibabacloud_actiontrail20200706 import models as at
 from alibabacloud_cloudsso20210515 import models as sso
@@ -192,11 +194,14 @@ def test_errors_parse_with_code_and_status(world):
 
 def test_region_prefix_in_sdk_endpoint(world):
     """The SDK accepts 'host:port/region/<id>' as endpoint; the region then selects the directory's region."""
-    other = world.control.seed({"directories": [{"region": "ap-southeast-1", "account_id": world.account_id}]})
+    owner = make_access_key(account_id="8888888888888888")
+    other = world.control.seed({"access_keys": [owner],
+                                "directories": [{"region": "ap-southeast-1", "account_id": owner["account_id"]}]})
     did = other["directories"][0]["directory_id"]
-    sg = world.sso(endpoint=world.host + "/region/ap-southeast-1")
+    sg = world.sso(owner, endpoint=world.host + "/region/ap-southeast-1")
     assert sg.list_scimserver_credentials(sso.ListSCIMServerCredentialsRequest(directory_id=did)).body.total_counts == 0
-    err = _sdk_error(world.sso().list_scimserver_credentials, sso.ListSCIMServerCredentialsRequest(directory_id=did))
+    err = _sdk_error(world.sso(owner).list_scimserver_credentials,
+                     sso.ListSCIMServerCredentialsRequest(directory_id=did))
     assert err.code == "EntityNotExists.Directory"
 
 
@@ -215,3 +220,137 @@ def test_error_fault_with_retry_after_reaches_the_sdk_as_throttling(world):
     with pytest.raises(ServerException) as info:
         world.sso().list_scimserver_credentials(sso.ListSCIMServerCredentialsRequest(directory_id=world.directory_id))
     assert info.value.code == "ServiceUnavailable" and info.value.status_code == 503
+
+
+# ---------------------------------------------------------------- field by field: raw answers vs SDK models
+# Every CloudSSO and ActionTrail action the collection calls, made with the collection's own client and its
+# own parameters (the raw JSON it reads), then handed to the official SDK's response model: a field the model
+# does not know is one the real API does not send (the emulator invented it), a field the model reshapes is
+# one whose type differs. The same call through the SDK client must return what the raw call returned.
+
+def _collection_client(world, product):
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import Credential, StaticProvider
+
+    return RpcClient(product, "cn-shanghai", endpoint_url=world.emu.url + "/region/cn-shanghai",
+                     credentials=StaticProvider(Credential(world.ak["id"], world.ak["secret"])),
+                     sleep=lambda seconds: None)
+
+
+def field_differences(raw, kept, path="body"):
+    """Where `kept` (the SDK model's to_map() of `raw`) differs from `raw`: fields dropped, added or changed."""
+    if isinstance(raw, dict) and isinstance(kept, dict):
+        out = ["%s.%s: not in the SDK model" % (path, k) for k in sorted(set(raw) - set(kept))]
+        out += ["%s.%s: added by the SDK model" % (path, k) for k in sorted(set(kept) - set(raw))]
+        for key in sorted(set(raw) & set(kept)):
+            out += field_differences(raw[key], kept[key], "%s.%s" % (path, key))
+        return out
+    if isinstance(raw, list) and isinstance(kept, list) and len(raw) == len(kept):
+        return [d for n, (r, k) in enumerate(zip(raw, kept))
+                for d in field_differences(r, k, "%s[%d]" % (path, n))]
+    if type(raw) is not type(kept) or raw != kept:
+        return ["%s: %r in the answer, %r in the SDK model" % (path, raw, kept)]
+    return []
+
+
+def assert_kept_whole(raw, model_class, sdk_body=None):
+    kept = model_class().from_map(raw).to_map()
+    assert field_differences(raw, kept) == []
+    if sdk_body is not None:  # the SDK client's own call: the same fields (but its own RequestId)
+        theirs = dict(sdk_body.to_map(), RequestId=raw["RequestId"])
+        assert field_differences(raw, theirs) == []
+
+
+def test_field_differences_can_fail():
+    assert field_differences({"A": 1, "B": {"C": "x"}}, {"A": "1", "B": {}, "D": 2}) == [
+        "body.D: added by the SDK model", "body.A: 1 in the answer, '1' in the SDK model",
+        "body.B.C: not in the SDK model"]
+    with pytest.raises(AssertionError):
+        assert_kept_whole({"RequestId": "R", "TotalCounts": 0, "Invented": True},
+                          sso.ListSCIMServerCredentialsResponseBody)
+
+
+def test_every_cloudsso_action_the_collection_calls_keeps_every_field_in_the_sdk_model(world):
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import CloudSSO
+
+    did = world.directory_id
+    ours = CloudSSO(_collection_client(world, "cloudsso"))
+    raw_client, sdk = ours.client, world.sso()
+
+    created = raw_client.call("CreateSCIMServerCredential", {"DirectoryId": did}, idempotent=False)
+    assert set(created["SCIMServerCredential"]) == {"CredentialId", "CredentialType", "Status", "CreateTime",
+                                                    "ExpireTime", "DirectoryId", "CredentialSecret"}
+    assert_kept_whole(created, sso.CreateSCIMServerCredentialResponseBody)
+    cid = created["SCIMServerCredential"]["CredentialId"]
+    sdk_created = sdk.create_scimserver_credential(sso.CreateSCIMServerCredentialRequest(directory_id=did)).body
+
+    listed = raw_client.call("ListSCIMServerCredentials", {"DirectoryId": did})
+    assert listed["TotalCounts"] == 2 and "CredentialSecret" not in json.dumps(listed)
+    assert_kept_whole(listed, sso.ListSCIMServerCredentialsResponseBody,
+                      sdk.list_scimserver_credentials(sso.ListSCIMServerCredentialsRequest(directory_id=did)).body)
+
+    updated = raw_client.call("UpdateSCIMServerCredentialStatus",
+                              {"DirectoryId": did, "CredentialId": cid, "NewStatus": "Disabled"})
+    assert updated["SCIMServerCredential"]["Status"] == "Disabled"
+    assert_kept_whole(updated, sso.UpdateSCIMServerCredentialStatusResponseBody,
+                      sdk.update_scimserver_credential_status(sso.UpdateSCIMServerCredentialStatusRequest(
+                          directory_id=did, credential_id=cid, new_status="Disabled")).body)
+
+    status = raw_client.call("GetSCIMSynchronizationStatus", {"DirectoryId": did})
+    assert status["SCIMSynchronizationStatus"] == "Enabled"
+    assert_kept_whole(status, sso.GetSCIMSynchronizationStatusResponseBody, sdk.get_scimsynchronization_status(
+        sso.GetSCIMSynchronizationStatusRequest(directory_id=did)).body)
+
+    deleted = raw_client.call("DeleteSCIMServerCredential", {"DirectoryId": did, "CredentialId": cid})
+    assert_kept_whole(deleted, sso.DeleteSCIMServerCredentialResponseBody,
+                      sdk.delete_scimserver_credential(sso.DeleteSCIMServerCredentialRequest(
+                          directory_id=did, credential_id=sdk_created.scimserver_credential.credential_id)).body)
+    # The collection's own reading of the same answers.
+    assert ours.list_credentials(did) == []
+
+
+def test_the_collections_lookup_events_query_keeps_every_field_in_the_sdk_model(world):
+    """The collection's query (EventName AND ServiceName, MaxResults 50, 30-day pieces of a 90-day window) is
+    accepted, its raw pages are what the SDK model keeps, and the SDK client asking the same gets the same events."""
+    from datetime import timedelta
+
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils import actiontrail as scan_utils
+
+    secret = world.control.seed({"credentials": [{"directory_id": world.directory_id}]})["credentials"][0]
+    world.control.generate_events(count=70, days=80, credential_ids=[secret["credential_id"]], noise_ratio=0.3,
+                                  directory_id=world.directory_id, seed=11)
+    trail = _collection_client(world, "actiontrail")
+    raw_pages = []
+    real_call = trail.call
+
+    def recording_call(action, params=None, **kwargs):
+        raw_pages.append((dict(params), real_call(action, params, **kwargs)))
+        return raw_pages[-1][1]
+
+    trail.call = recording_call
+    now = scan_utils.parse_time(world.control.clock()["now"])
+    virtual = [0.0]  # the pacer's bookkeeping on a clock its sleeps move: no waiting (rate limit is off here)
+    pacer = scan_utils.Pacer(2, clock=lambda: virtual[0], sleep=lambda s: virtual.__setitem__(0, virtual[0] + s))
+    result = scan_utils.UsageScan(trail, [secret["credential_id"]], now - timedelta(days=89), now, pacer=pacer,
+                                  now=lambda: now).run().result()
+    assert result["used"] == [secret["credential_id"]] and result["service_name"] == "cloudsso"
+    assert len(result["windows"]) == 3 and result["complete"] and len(raw_pages) == result["pages"]
+    sdk = world.trail()
+    for params, raw in raw_pages:
+        assert (params["LookupAttribute.1.Key"], params["LookupAttribute.2.Key"]) == ("EventName", "ServiceName")
+        assert_kept_whole(raw, at.LookupEventsResponseBody)
+        request = at.LookupEventsRequest(
+            start_time=params["StartTime"], end_time=params["EndTime"], max_results=params["MaxResults"],
+            next_token=params.get("NextToken"), lookup_attribute=[
+                at.LookupEventsRequestLookupAttribute(key=params["LookupAttribute.%d.Key" % n],
+                                                             value=params["LookupAttribute.%d.Value" % n])
+                for n in (1, 2)])
+        theirs = sdk.lookup_events(request).body
+        assert [e["eventId"] for e in theirs.events] == [e["eventId"] for e in raw["Events"]]
+        assert theirs.next_token == raw.get("NextToken")
+    # The limits the pieces respect: one query over 30 days, or starting beyond the 90 days, is refused.
+    for start_days, end_days in ((31, 0), (91, 80)):
+        err = _sdk_error(sdk.lookup_events, at.LookupEventsRequest(
+            start_time=scan_utils.format_time(now - timedelta(days=start_days)),
+            end_time=scan_utils.format_time(now - timedelta(days=end_days))))
+        assert (err.code, err.status_code) == ("InvalidParameter", 400)

@@ -7,6 +7,8 @@
         seeded = emu.control.seed({"access_keys": [ak], "directories": [{"region": "cn-shanghai"}]})
         ... emu.url ...
 
+An account has at most one directory (as in CloudSSO): a fleet is many accounts (`member_accounts`).
+
 The process is ``python -m emulator --port 0 --parent-pid <this pid> --idle-timeout 600`` run from the
 repository root with the current interpreter, so it stops by itself if the test process dies.
 """
@@ -39,6 +41,29 @@ def make_access_key(account_id=DEFAULT_ACCOUNT_ID, permissions=("*",), **extra):
     }
     key.update(extra)
     return key
+
+
+def new_account_id():
+    """A random 16-digit Alibaba Cloud account ID (never the emulator's default account)."""
+    return "1" + "".join(secrets.choice(string.digits) for _ in range(15))
+
+
+def member_accounts(control, count, trusted_account_id, region="cn-shanghai", names=None, scim_sync="Enabled",
+                    permissions=("cloudsso:*", "actiontrail:LookupEvents"), role_name="CloudSSOScimRotation"):
+    """`count` accounts, each with its one CloudSSO directory (one directory per management account) and a RAM
+    role that `trusted_account_id` may assume, as an operator of many accounts reaches each member account from
+    one automation account. Returns, per account, {account_id, directory_id, role_arn, auth}; `auth` is the
+    module options that reach it ({"assume_role": {"role_arn": ...}}: no secret)."""
+    accounts = [new_account_id() for _ in range(count)]
+    seeded = control.seed({
+        "roles": [{"name": role_name, "account_id": a, "permissions": list(permissions),
+                   "trusted_accounts": [str(trusted_account_id)]} for a in accounts],
+        "directories": [dict({"region": region, "account_id": a, "scim_sync": scim_sync},
+                             **({"name": names[n]} if names else {}))
+                        for n, a in enumerate(accounts)]})
+    return [dict(account_id=a, directory_id=d["directory_id"], role_arn=r["arn"],
+                 auth={"assume_role": {"role_arn": r["arn"]}})
+            for a, d, r in zip(accounts, seeded["directories"], seeded["roles"])]
 
 
 def http_request(url, method="GET", body=None, headers=None, timeout=10):

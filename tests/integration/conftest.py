@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from tests.helpers.ansible import REGION, PlaybookRunner
-from tests.helpers.emulator import EmulatorProcess, make_access_key
+from tests.helpers.emulator import EmulatorProcess, make_access_key, member_accounts
 
 
 @pytest.fixture(scope="session")
@@ -31,12 +31,23 @@ class Cloud(object):
         self.access_key = make_access_key(permissions=["*"])
         self.control.seed({"access_keys": [self.access_key]})
         self.runner = PlaybookRunner(os.path.join(work, "run"), emulator, self.access_key)
+        self.auth = {}  # directory_id -> the module options that reach its account ({}: the environment's key)
 
     def directory(self, region=REGION, credentials=(), scim_sync="Enabled"):
         """Seed a directory with credentials given as dicts (status, create_time...); returns
-        (directory_id, [seeded credentials with their secret_file paths])."""
-        seeded = self.control.seed({"directories": [{"region": region, "scim_sync": scim_sync}]})
-        directory_id = seeded["directories"][0]["directory_id"]
+        (directory_id, [seeded credentials with their secret_file paths]). An account has one directory: the
+        first is this account's, each further one another account's, reached with the modules' options
+        `self.auth[directory_id]` (a role of that account this one may assume)."""
+        if self.auth:
+            member = member_accounts(self.control, 1, self.access_key["account_id"], region, scim_sync=scim_sync,
+                                     permissions=["*"])[0]
+            directory_id = member["directory_id"]
+            self.auth[directory_id] = member["auth"]
+        else:
+            seeded = self.control.seed({"directories": [{"region": region, "scim_sync": scim_sync,
+                                                         "account_id": self.access_key["account_id"]}]})
+            directory_id = seeded["directories"][0]["directory_id"]
+            self.auth[directory_id] = {}
         made = []
         if credentials:
             docs = [dict(c, directory_id=directory_id) for c in credentials]

@@ -260,7 +260,8 @@ def test_certificate_credential(cloud):
     world = Setup(cloud)
     emu = world.emu
     path, cert = _certificate(world.secrets)
-    other_directory = emu.control.seed({"directories": [{"region": REGION, "account_id": world.ak["account_id"]}]}
+    # Another Entra enterprise application, for a directory of another account (one directory per account).
+    other_directory = emu.control.seed({"directories": [{"region": REGION, "account_id": "1999999999999999"}]}
                                        )["directories"][0]["directory_id"]
     idp = emu.control.call("POST", "idps", {"kind": "entra", "directory_id": other_directory,
                                             "tenant_id": world.tenant_id, "client_secret": False,

@@ -23,8 +23,10 @@ def test_expiry_report_fails_on_a_credential_expiring_soon(cloud):
     soon, _ = cloud.directory(credentials=[{"create_time": "2026-01-04T08:00:00Z"}])   # expires 2027-01-04
     fresh, _ = cloud.directory(credentials=[{}])
     two, _ = cloud.directory(credentials=[{"create_time": "2026-06-01T00:00:00Z", "status": "Disabled"}, {}])
-    inv = inventory(cloud, {"soon": {"directory_id": soon}, "fresh": {"directory_id": fresh},
-                            "two": {"scim_rotation_directory_id": two}})
+    # Three directories are three accounts: each host reaches its own through scim_rotation_auth.
+    inv = inventory(cloud, {"soon": {"directory_id": soon, "scim_rotation_auth": cloud.auth[soon]},
+                            "fresh": {"directory_id": fresh, "scim_rotation_auth": cloud.auth[fresh]},
+                            "two": {"scim_rotation_directory_id": two, "scim_rotation_auth": cloud.auth[two]}})
     report = os.path.join(cloud.work, "expiry.json")
     run = cloud.runner.playbook(EXPIRY, {"expiry_report_days": 60, "expiry_report_path": report,
                                          "expiry_report_usage": False}, inventory=inv, expect_rc=2)
@@ -59,6 +61,7 @@ def test_rotate_playbook_rotates_each_directory_with_short_host_variable_names(c
         cloud.runner.extra_secrets.append(idp["client_secret"])
         idps[name] = (idp, cred["credential_id"])
         hosts[name] = {"directory_id": directory_id, "region": "cn-shanghai", "scim_rotation_idp": "entra_id",
+                       "scim_rotation_auth": cloud.auth[directory_id],
                        "scim_rotation_entra": {"service_principal_id": idp["service_principal_id"],
                                                "tenant_id": idp["tenant_id"], "client_id": idp["client_id"]},
                        "scim_rotation_state_dir": os.path.join(cloud.work, "state-" + name),

@@ -36,15 +36,16 @@ def parse(text):
 
 
 def list_users_between(newest_days, oldest_days):
-    """ListUsers events the layout puts in [T0 - oldest_days, T0 - newest_days] (batches never straddle
-    a piece boundary, so a batch is either wholly in or wholly out)."""
+    """CloudSSO's ListUsers events the layout puts in [T0 - oldest_days, T0 - newest_days] (batches never
+    straddle a piece boundary, so a batch is either wholly in or wholly out). RAM's are not read: each query
+    also matches ServiceName cloudsso."""
     total = 0
     for count, newest, oldest in NEW_CALLS + OLD_CALLS + GONE_CALLS:
         if newest >= newest_days and oldest <= oldest_days:
             total += count
-    for ram, cloudsso, newest, oldest in LIST_USERS_NOISE:
+    for _ram, cloudsso, newest, oldest in LIST_USERS_NOISE:
         if newest >= newest_days and oldest <= oldest_days:
-            total += ram + cloudsso
+            total += cloudsso
     return total
 
 
@@ -121,7 +122,8 @@ def test_scan_verdicts_pages_and_pace(cloud):
     assert full["usage"][world["old_id"]]["event_count"] == 300
     assert full["other_credentials_seen"][GONE]["event_count"] == 5
     assert full["scim_events_seen"] == 705
-    assert full["events_seen"] == 705 + 40 + 30 + 20 + 25
+    assert full["events_seen"] == 705 + 30  # CloudSSO OpenAPI's ListUsers; RAM's (85) never read
+    assert full["service_name"] == "cloudsso"
 
     # The 30-day split, newest first: three queries that the emulator accepted (it rejects > 30 days).
     assert [(w["since"], w["until"]) for w in full["windows"]] == [
@@ -130,9 +132,11 @@ def test_scan_verdicts_pages_and_pace(cloud):
 
     # Page counts: the minimum the API allows.
     assert full["pages"] == min_pages([list_users_between(0, 30), list_users_between(30, 60),
-                                       list_users_between(60, 89)]) == 8 + 5 + 5
+                                       list_users_between(60, 89)]) == 7 + 4 + 5
     assert since_disable["pages"] == min_pages([list_users_between(0, 30), list_users_between(30, 50)])
-    assert found["pages"] == 1 and check["pages"] == 1 and elsewhere["pages"] == 1
+    assert found["pages"] == 1 and check["pages"] == 1
+    # No SCIM call in the other region: the query with ServiceName, then again by EventName alone.
+    assert elsewhere["pages"] == 2 and elsewhere["service_name"] is None
 
     # The emulator saw exactly those calls: every page once, nothing retried, nothing throttled.
     runs = [full, found, since_disable, elsewhere, check]
@@ -146,8 +150,8 @@ def test_scan_verdicts_pages_and_pace(cloud):
     # The pace over the whole play: within each run, and across runs back to back (a run's first call
     # waits one interval, as it cannot know when the previous task called).
     assert_paced(entries)
-    # A 90-day scan of 18 pages cannot take less than 17 intervals of 0.55 s.
-    assert elapsed >= 17 * 0.55
+    # A 90-day scan of 16 pages cannot take less than 15 intervals of 0.55 s.
+    assert elapsed >= 15 * 0.55
 
 
 def test_throttling_is_survived_and_the_delay_is_inconclusive(cloud):
@@ -187,3 +191,30 @@ def test_throttling_is_survived_and_the_delay_is_inconclusive(cloud):
     assert delayed["usage"][RECENT]["used"] is False and delayed["conclusive"] is False
     assert parse(delayed["window"]["until"]) > parse(delayed["window"]["since"])
     assert parse(delayed["window"]["since"]) > t0
+
+
+def test_a_service_name_spelled_otherwise_costs_pages_never_the_verdict(cloud):
+    """CloudSSO's serviceName in SCIM events is undocumented and ActionTrail matches it exactly: with SCIM events
+    under another spelling, the scan by EventName AND ServiceName sees none, reads the window again by
+    EventName alone and gives the verdict it would have given."""
+    control = cloud.control
+    directory_id, creds = cloud.directory(credentials=[{"status": "Disabled"}, {}])
+    old_id, new_id = creds[0]["credential_id"], creds[1]["credential_id"]
+    control.config(scim_event_service_name="CloudSSO")
+    control.generate_events(count=60, days=0.5, credential_ids=[new_id], noise_ratio=0.0, directory_id=directory_id,
+                            seed=7)
+    control.generate_events(count=0, days=0.5, region=REGION, ram_list_users=40, seed=8)
+    out = os.path.join(cloud.work, "usage.json")
+    play = os.path.join(cloud.work, "usage.yml")
+    with open(play, "w") as handle:
+        json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+            {"alicloud.cloudsso.scim_usage_info": {"directory_id": directory_id, "since": "1d"}, "register": "usage"},
+            {"ansible.builtin.copy": {"content": "{{ usage | to_json }}", "dest": out, "mode": "0600"}}]}], handle)
+    control.reset_calls()
+    cloud.runner.playbook(play)
+    with open(out) as handle:
+        usage = json.load(handle)
+    assert usage["used"] == [new_id] and usage["unused"] == [old_id] and usage["conclusive"] is True
+    assert usage["service_name"] is None and usage["events_seen"] == 100
+    # One page with the ServiceName (nothing matches), then 100 events by EventName alone: two pages.
+    assert usage["pages"] == len(lookups(control.calls())) == 3

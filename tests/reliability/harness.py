@@ -249,7 +249,9 @@ class Rotation(object):
     """`count` directories, each with a credential created 330 days ago (so a rotation is due) whose token an
     identity provider of kind `idp` holds: `custom` (a simulated IdP the role's custom tasks paste the token
     into), `idaas` (a simulated IDaaS application) or `entra_id` (one directory only: its client secret
-    travels in AZURE_CLIENT_SECRET). The inventory has one host per directory, as AWX would."""
+    travels in AZURE_CLIENT_SECRET). The inventory has one host per directory, as AWX would. A directory is an
+    account's (one per account): the first is the cloud's, each further one another account's, which its host
+    reaches with `scim_rotation_auth` (a role there, assumed with the cloud's key)."""
 
     def __init__(self, cloud, count=1, idp="custom", name="rotation", runner=None, state_dir=None, host_vars=None,
                  play_vars=None):
@@ -291,6 +293,8 @@ class Rotation(object):
             scim_rotation_directory_id=directory_id, scim_rotation_region=REGION, scim_rotation_idp=self.idp,
             scim_rotation_previous_secret_file=old["secret_file"],
         )
+        if self.cloud.auth[directory_id]:
+            host["scim_rotation_auth"] = dict(self.cloud.auth[directory_id])
         if self.idp == "custom":
             idp = self.control.call("POST", "idps", {"kind": "manual", "directory_id": directory_id,
                                                      "credential_id": old["credential_id"], "interval": 0})

@@ -225,8 +225,8 @@ SEMANTIC = {
         ("of another directory", lambda w: {"secret_file": w.foreign}, r"belongs to directory d-000000000000")],
     "return_secret": [("without no_log", {"return_secret": True, "state": "enabled"},
                        r"return_secret=true puts the secret in the task result: set no_log: true")],
-    "force": [("a third credential", lambda w: {"directory_id": w.full_directory, "state": "enabled", "force": True,
-                                                "secret_file": os.path.join(w.folder, "third.json")},
+    "force": [("a third credential", lambda w: dict(w.full_auth, directory_id=w.full_directory, state="enabled",
+                                                    force=True, secret_file=os.path.join(w.folder, "third.json")),
                r"already has 2 SCIM credentials, the limit")],
     "scim_credential:state": [("disabled without selector", {"state": "disabled"},
                                r"state=disabled needs credential_id or secret_file")],
@@ -256,8 +256,8 @@ SEMANTIC = {
     "event_names": [("empty", {"event_names": [""]}, r"event_names must list at least one")],
     "actiontrail_region": [("malformed", {"actiontrail_region": "Bad!"},
                             r"actiontrail_region 'Bad!' is not a valid Alibaba Cloud region ID")],
-    "actiontrail_endpoint_url": [("unusable", lambda w: {"actiontrail_endpoint_url": "ftp://127.0.0.1:1",
-                                                         "directory_id": w.full_directory},
+    "actiontrail_endpoint_url": [("unusable", lambda w: dict(w.full_auth, actiontrail_endpoint_url="ftp://127.0.0.1:1",
+                                                             directory_id=w.full_directory),
                                   r"The endpoint URL for LookupEvents is not usable")],
     "max_calls_per_second": [
         ("3", {"max_calls_per_second": 3}, r"max_calls_per_second must be more than 0 and at most 2"),
@@ -385,6 +385,7 @@ class World(object):
                       "ecs_roles": [{"name": "EcsRole", "account_id": ACCOUNT, "permissions": ["*"]}]})
         self.directory_id, (self.cred,) = cloud.directory(credentials=[{}])
         self.full_directory, _ = cloud.directory(credentials=[{}, {"status": "Disabled"}])
+        self.full_auth = cloud.auth[self.full_directory]  # another account's directory (one per account)
         self.entra = control.call("POST", "idps", {"kind": "entra", "directory_id": self.directory_id,
                                                    "credential_id": self.cred["credential_id"], "interval": 0})
         self.idaas = control.call("POST", "idps", {"kind": "idaas", "directory_id": self.directory_id,

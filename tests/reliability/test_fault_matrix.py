@@ -103,7 +103,7 @@ def test_cloudsso_faults(cloud, work):
             if kind == "refused" and action != "ListSCIMServerCredentials":
                 continue  # one endpoint: refused before the first call
             directory_id, (cred,) = cloud.directory(credentials=[{}])
-            args = fault_args(kind, {"directory_id": directory_id})
+            args = fault_args(kind, dict(cloud.auth[directory_id], directory_id=directory_id))
             if kind == "refused":
                 args["endpoint_url"] = refused
             batch.add("%s/%s" % (action, kind), "scim_credential_info", args,
@@ -127,7 +127,8 @@ def test_cloudsso_faults(cloud, work):
         creates = {"throttle": 3}.get(kind, 1)
         outcome = {"throttle": "created", "latency": "orphan", "drop_after": "orphan"}.get(kind, "unchanged")
         batch.add("CreateSCIMServerCredential/%s" % kind, "scim_credential",
-                  fault_args(kind, {"directory_id": directory_id, "state": "enabled", "secret_file": secret_file}),
+                  fault_args(kind, dict(cloud.auth[directory_id], directory_id=directory_id, state="enabled",
+                                        secret_file=secret_file)),
                   faults=[rule("cloudsso:CreateSCIMServerCredential", kind)],
                   expect="ok" if outcome == "created" else "failed",
                   msg={"orphan": lost, "unchanged": unclear}.get(outcome),
@@ -147,8 +148,8 @@ def test_cloudsso_faults(cloud, work):
             if state == "disabled":
                 expected[target["credential_id"]] = "Disabled"
             batch.add("%s/%s" % (action, kind), "scim_credential",
-                      fault_args(kind, {"directory_id": directory_id, "credential_id": target["credential_id"],
-                                        "state": state}),
+                      fault_args(kind, dict(cloud.auth[directory_id], directory_id=directory_id,
+                                            credential_id=target["credential_id"], state=state)),
                       faults=[rule("cloudsso:" + action, kind)], expect="ok",
                       writes={"cloudsso:" + action: attempts},
                       check=_same_credentials(cloud, directory_id, expected))
@@ -334,7 +335,7 @@ def test_identity_provider_faults(cloud, work):
     idaas_dir, tokens = cloud.directory(credentials=[{}, {}])
     idaas = control.call("POST", "idps", {"kind": "idaas", "directory_id": idaas_dir,
                                           "credential_id": tokens[1]["credential_id"], "interval": 0})
-    ids = {"instance_id": idaas["instance_id"], "application_id": idaas["application_id"]}
+    ids = dict(cloud.auth[idaas_dir], instance_id=idaas["instance_id"], application_id=idaas["application_id"])
     last = [None]
     for action, writes, special in (("GetApplicationProvisioningConfig", lambda kind: 1, ()),
                                     ("SetApplicationProvisioningConfig", lambda kind: retried[kind], ("latency",))):

@@ -51,7 +51,7 @@ def scim_list_users(credential_id=None, where="additionalEventData", when=NOW - 
         "eventRW": "Read",
         "eventSource": "cloudsso-scim-cn-shanghai.aliyun.com",
         "eventTime": iso(when),
-        "serviceName": "CloudSSO",
+        "serviceName": "cloudsso",  # the spelling the scan asks for first (undocumented: see the fallback tests)
         "acsRegion": "cn-shanghai",
         "sourceIpAddress": ip,
         "userAgent": agent,
@@ -669,8 +669,11 @@ class FakeTrail(object):
         if self.faults:
             raise self.faults.pop(0)
         keys = set(k for k in params if k.startswith("LookupAttribute."))
-        assert keys == {"LookupAttribute.1.Key", "LookupAttribute.1.Value"}, keys
+        one = {"LookupAttribute.1.Key", "LookupAttribute.1.Value"}
+        assert keys in (one, one | {"LookupAttribute.2.Key", "LookupAttribute.2.Value"}), keys
         assert params["LookupAttribute.1.Key"] == "EventName"
+        service = params.get("LookupAttribute.2.Value")
+        assert service is None or params["LookupAttribute.2.Key"] == "ServiceName"
         assert params["MaxResults"] == "50"
         start, end = parse_time(params["StartTime"]), parse_time(params["EndTime"])
         assert params["StartTime"].endswith("Z") and len(params["StartTime"]) == 20
@@ -682,7 +685,9 @@ class FakeTrail(object):
             token = json.loads(base64.b64decode(params["NextToken"]).decode())
             assert token["params"] == bound, "NextToken needs the other parameters unchanged"
             offset = token["offset"]
+        # Two attributes combine with AND; matching is exact and case-sensitive (as ActionTrail's).
         matching = [e for e in self.events if e["eventName"] == params["LookupAttribute.1.Value"]
+                    and (service is None or e.get("serviceName") == service)
                     and start <= parse_time(e["eventTime"]) <= end]
         page = matching[offset:offset + 50]
         answer = {"RequestId": "R", "Events": copy.deepcopy(page), "StartTime": params["StartTime"],
@@ -759,6 +764,50 @@ def test_scan_queries_each_event_name_in_each_piece():
     assert result["used"] == [OLD, NEW] and result["pages"] == 4
 
 
+def ram_noise(count, start, end):
+    """`count` of RAM's ListUsers (same event name, no SCIM credential) evenly spread over [start, end)."""
+    step = (end - start) / count
+    events = []
+    for index in range(count):
+        event = ram_list_users(start + step * index)
+        event["eventId"] = "RAM-%d" % index
+        events.append(event)
+    return events
+
+
+def test_scan_asks_for_cloudsso_listusers_only_and_skips_rams():
+    events = spread(10, NEW, NOW - timedelta(hours=20), NOW) + ram_noise(240, NOW - timedelta(hours=20), NOW)
+    trail = FakeTrail(events)
+    result = new_scan(trail, [NEW, OLD], NOW - timedelta(days=1)).run().result()
+    assert [(c["LookupAttribute.2.Key"], c["LookupAttribute.2.Value"]) for c in trail.calls] == \
+        [("ServiceName", "cloudsso")]
+    assert result["pages"] == 1 and result["events_seen"] == 10  # by EventName alone: 5 pages, 250 events
+    assert result["used"] == [NEW] and result["conclusive"] is True and result["service_name"] == "cloudsso"
+
+
+@pytest.mark.parametrize("spelling", ["CloudSSO", "Cloudsso", "cloudsso-scim"])
+def test_scan_reads_again_by_event_name_when_no_scim_call_has_that_service_name(spelling):
+    """The serviceName of SCIM events is undocumented and ActionTrail matches exactly: a wrong guess must cost
+    pages, never a verdict."""
+    events = spread(60, NEW, NOW - timedelta(hours=20), NOW) + ram_noise(30, NOW - timedelta(hours=20), NOW)
+    for event in events:
+        if event["serviceName"] == "cloudsso":
+            event["serviceName"] = spelling
+    trail = FakeTrail(events)
+    result = new_scan(trail, [NEW, OLD], NOW - timedelta(days=1)).run().result()
+    assert ["LookupAttribute.2.Value" in c for c in trail.calls] == [True, False, False]
+    assert result["pages"] == 3 and result["service_name"] is None and result["complete"] is True
+    assert result["used"] == [NEW] and result["unused"] == [OLD] and result["conclusive"] is True
+
+
+def test_no_second_pass_after_a_scan_that_stopped_early():
+    trail = FakeTrail(ram_noise(120, NOW - timedelta(hours=20), NOW))
+    for event in trail.events:
+        event["serviceName"] = "cloudsso"  # CloudSSO OpenAPI ListUsers: the service, no SCIM credential
+    result = new_scan(trail, [NEW], NOW - timedelta(days=1), max_pages=2).run().result()
+    assert result["pages"] == 2 and result["stop_reason"] == "max_pages" and result["service_name"] == "cloudsso"
+
+
 def test_an_event_on_the_boundary_of_two_pieces_counts_once():
     boundary = NOW - timedelta(days=30)
     trail = FakeTrail([scim_list_users(NEW, when=boundary, event_id="B-1")])
@@ -828,12 +877,13 @@ def test_odd_answers_end_a_query_without_crashing():
 
         def call(self, action, params=None):
             self.calls.append(dict(params))
-            return self.answers[len(self.calls) - 1]
+            return self.answers[(len(self.calls) - 1) % 4]
 
     trail = Odd()
     result = new_scan(trail, [NEW], NOW - timedelta(days=45),
                       event_names=["ListUsers", "GetUser"]).run().result()
-    assert result["pages"] == 4 and result["complete"] is True and result["conclusive"] is False
+    # No SCIM call seen: the window is read a second time by event name alone.
+    assert result["pages"] == 8 and result["complete"] is True and result["conclusive"] is False
 
 
 def test_the_oldest_piece_is_cut_to_what_actiontrail_still_keeps_when_the_scan_runs_long():

@@ -154,3 +154,11 @@ def refuse_special(path, option=None):
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePathError("%s is %s; this collection writes only regular files" % (_label(path, option),
                                                                                          _kind(st.st_mode)))
+
+
+
+def relative_paths(pairs):
+    """Messages for the relative paths among (option, path) pairs: a relative path would be resolved against
+    whatever folder the module happens to run in (the playbook's, or a temporary one), not where the user meant."""
+    return ["%s is a relative path; give an absolute one (or one that starts with ~): it would land in the folder "
+            "the module runs in" % _label(path, option) for option, path in pairs if path and not os.path.isabs(path)]

@@ -67,6 +67,8 @@ options:
         description: The variable or option the path came from, named in errors.
         type: str
         required: true
+extends_documentation_fragment:
+  - alicloud.cloudsso.auth
 attributes:
   check_mode:
     support: full
@@ -74,6 +76,9 @@ attributes:
   diff_mode:
     support: none
     description: No diff.
+notes:
+  - The Alibaba Cloud options are accepted so that C(module_defaults) for the action group applies; they are
+    not used.
 seealso:
   - module: alicloud.cloudsso.rotation_lock
 """
@@ -108,8 +113,7 @@ created:
 import os
 import stat
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
     UnsafePathError,
     check_folder,
@@ -132,7 +136,7 @@ def main():
     entry = dict(path=dict(type="path", required=True), variable=dict(type="str", required=True))
     folder = dict(entry, create=dict(type="bool", default=True), private=dict(type="bool", default=False),
                   warn_unless_private=dict(type="bool", default=False))
-    module = AnsibleModule(
+    module = AlibabaCloudModule(
         argument_spec=dict(
             folders=dict(type="list", elements="dict", default=[], options=folder),
             files=dict(type="list", elements="dict", default=[], options=entry),

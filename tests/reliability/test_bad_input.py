@@ -112,6 +112,8 @@ def set_path(args, path, value):
     target = args
     for part in parts[:-1]:
         target = target.setdefault(part, dict(SUBOPTION_BASE.get(part, {})))
+        if isinstance(target, list):  # a list of dicts: its first element
+            target = target[0]
     if value is None:
         target.pop(parts[-1], None)
     else:
@@ -437,6 +439,8 @@ class World(object):
             "scim_rotation_plan": {"directory_id": d, "pending_secret_file": os.path.join(self.folder, "pending.json")},
             "rotation_lock": {"path": os.path.join(self.folder, "base.lock"), "owner": "bad-input",
                               "state": "released"},
+            "rotation_paths": {"folders": [{"path": self.folder, "variable": "state_dir", "private": True}],
+                               "files": [{"path": os.path.join(self.folder, "report.json"), "variable": "report"}]},
             "entra_provisioning_info": dict(sp),
             "entra_provisioning_token": dict(sp, token_file=f),
             "entra_provisioning_job": dict(sp, state="started"),
@@ -618,7 +622,7 @@ ROLE_CASES = {
                                               r"Invalid rotation settings")],
     "scim_rotation_verify_interval_seconds": [("0", {"scim_rotation_verify_interval_seconds": 0},
                                                r"the verify interval must be positive")],
-    "scim_rotation_state_dir": [("a file", {"scim_rotation_state_dir": "__FILE__"}, r"(not a directory|exists)")],
+    "scim_rotation_state_dir": [("a file", {"scim_rotation_state_dir": "__FILE__"}, r"(not a directory|exists|not a folder)")],
     "scim_rotation_lock_stale_minutes": [("0", {"scim_rotation_lock_stale_minutes": 0},
                                           r"stale_after_minutes must be 1 or more")],
     "scim_rotation_actiontrail_region": [("malformed", {"scim_rotation_actiontrail_region": "Bad!"},

@@ -730,10 +730,9 @@ def run_role_cases(cloud, work, cases, name):
     return outcome
 
 
-def test_role_bad_input(cloud, work):
-    """Every role variable with a wrong type, a value outside its choices, and the hand-written cases: the
-    host fails before any write, with a message naming the variable or the problem, its directory unchanged."""
-    outcome = run_role_cases(cloud, work, role_cases(), "role-bad-input")
+def role_case_problems(outcome, extra_check=None):
+    """Every way the role cases of run_role_cases differ from "failed before any write, with the message
+    expected, its directory unchanged" (and from `extra_check(seen)`, a list of problems), as text."""
     problems = []
     for host, seen in sorted(outcome.items()):
         what = "%s (%s %s)" % (host, seen["option"], seen["case"])
@@ -745,6 +744,15 @@ def test_role_bad_input(cloud, work):
             problems.append("%s: wrote (%s)" % (what, seen["writes"]))
         if not seen["unchanged"]:
             problems.append("%s: its directory or IdP changed" % what)
+        problems += ["%s: %s" % (what, problem) for problem in (extra_check(seen) if extra_check else [])]
+    return problems
+
+
+def test_role_bad_input(cloud, work):
+    """Every role variable with a wrong type, a value outside its choices, and the hand-written cases: the
+    host fails before any write, with a message naming the variable or the problem, its directory unchanged."""
+    outcome = run_role_cases(cloud, work, role_cases(), "role-bad-input")
+    problems = role_case_problems(outcome)
     assert not problems, "%d of %d role cases broke:\n%s" % (len(problems), len(outcome), "\n".join(problems))
     assert write_calls(cloud.control.calls()) == {}
 

@@ -26,7 +26,7 @@ import yaml
 
 from tests.helpers.ansible import REGION, ROOT
 from tests.reliability.harness import Batch, Rotation, write_calls
-from tests.reliability.test_bad_input import run_role_cases
+from tests.reliability.test_bad_input import role_case_problems, run_role_cases
 
 OTHER_UID = 65534
 AS_ROOT = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder to another user")
@@ -113,17 +113,9 @@ def test_untrusted_folders_and_bad_paths_are_refused_before_any_write(cloud, wor
     cases = refusal_cases(work)
     before = dict((path, (os.lstat(path).st_mode, os.lstat(path).st_uid)) for case in cases for path in case[4])
     outcome = run_role_cases(cloud, work, [case[:4] for case in cases], "untrusted")
-    problems = []
-    for host, seen in sorted(outcome.items()):
-        what = "%s (%s %s)" % (host, seen["option"], seen["case"])
-        if seen["message"] is None:
-            problems.append("%s: did not fail" % what)
-        elif not re.search(seen["regex"], seen["message"], re.S):
-            problems.append("%s: message %r does not match %r" % (what, seen["message"][:300], seen["regex"]))
-        if seen["writes"] or not seen["unchanged"]:
-            problems.append("%s: wrote %s, directory or IdP changed: %s" % (what, seen["writes"], not seen["unchanged"]))
-        if os.path.exists(os.path.join(cloud.runner.work, "state", seen["directory_id"])):
-            problems.append("%s: made the directory's state folder" % what)
+    state = os.path.join(cloud.runner.work, "state")
+    problems = role_case_problems(outcome, lambda seen: ["made the directory's state folder"] if os.path.exists(
+        os.path.join(state, seen["directory_id"])) else [])
     for path, (mode_bits, uid) in sorted(before.items()):
         if (os.lstat(path).st_mode, os.lstat(path).st_uid) != (mode_bits, uid) or os.listdir(path):
             problems.append("%s: mode, owner or content changed" % path)

@@ -53,7 +53,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: none
-    description: A lock is taken in check mode too, so that a dry run does not race with a real one.
+    description:
+      - In check mode the module does nothing (Ansible skips it). The C(alicloud.cloudsso.scim_rotation) role takes
+        no lock in a dry run, which writes nothing a real run could race with.
   diff_mode:
     support: none
     description: No diff.

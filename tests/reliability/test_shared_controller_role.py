@@ -229,3 +229,26 @@ def test_scim_credential_example_keeps_the_secret_in_a_variable(cloud):
     run = cloud.runner.playbook(play, expect_rc=None)
     assert run.rc == 0, run.tail()
     assert list(cloud.credentials(directory_id).values()) == ["Enabled"]
+
+
+def test_one_secret_file_for_two_directories_of_an_include_role_loop_is_refused(cloud, work):
+    """The role in an include_role loop on one host, two directories, one scim_rotation_secret_file: the second
+    directory stops in prepare.yml, before the lock and any call, naming the first one."""
+    kept = os.path.join(work, "kept.json")
+    loop = [{"name": "Two directories, one secret file", "hosts": "localhost", "gather_facts": False, "tasks": [{
+        "name": "Prepare each rotation",
+        "ansible.builtin.include_role": {"name": "alicloud.cloudsso.scim_rotation", "tasks_from": "prepare"},
+        "loop": ["d-00fc2p61aaaa", "d-00fc2p61bbbb"],
+        "vars": {"scim_rotation_directory_id": "{{ item }}", "scim_rotation_secret_file": kept,
+                 "scim_rotation_state_dir": os.path.join(work, "state")}}]}]
+    play = os.path.join(cloud.runner.work, "include-role-loop.yml")
+    with open(play, "w") as handle:
+        json.dump(loop, handle)
+    cloud.control.reset_calls()
+    run = cloud.runner.playbook(play, expect_rc=2)
+    text = re.sub(r"\s+", " ", run.stdout)
+    assert ("Invalid rotation settings for d-00fc2p61bbbb: scim_rotation_secret_file %s is also the secret file of "
+            "directory d-00fc2p61aaaa" % kept) in text, run.tail()
+    assert "Invalid rotation settings for d-00fc2p61aaaa" not in text
+    assert not os.path.exists(os.path.join(work, "state", "d-00fc2p61bbbb"))
+    assert cloud.control.calls()["log"] == []

@@ -64,14 +64,14 @@ def credential_record(raw, directory_id=None, now=None):
 
 def validate_directory_id(value, option="directory_id"):
     """None when valid, else a message naming the option."""
-    if not value or not DIRECTORY_ID_PATTERN.match(value):
+    if not value or not DIRECTORY_ID_PATTERN.fullmatch(value):
         return ("%s %r is not a CloudSSO directory ID: expected 'd-' followed by 12 letters or digits "
                 "(for example d-00fc2p61abcd)" % (option, value))
     return None
 
 
 def validate_credential_id(value, option="credential_id"):
-    if not value or not CREDENTIAL_ID_PATTERN.match(value):
+    if not value or not CREDENTIAL_ID_PATTERN.fullmatch(value):
         return ("%s %r is not a SCIM credential ID: expected 'scimcred-' followed by 20 letters or digits"
                 % (option, value))
     return None

@@ -42,7 +42,7 @@ REGION_PATTERN = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
 
 
 def is_valid_region(region):
-    return bool(region) and bool(REGION_PATTERN.match(region))
+    return bool(region) and bool(REGION_PATTERN.fullmatch(region))
 
 
 def cloudsso_region_warning(region):

@@ -16,6 +16,8 @@ import os
 import socket
 import time
 
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import open_regular
+
 PROC = "/proc"
 
 
@@ -71,8 +73,14 @@ def process_alive(pid, start_ticks):
 
 
 def read_holder(path):
+    """The lock's content, or None when there is none or it is unreadable. Raises UnsafePathError when the
+    path is not a regular file of this user: a FIFO planted there must not hang the run."""
     try:
-        with open(path) as handle:
+        handle = os.fdopen(open_regular(path, option="lock file"))
+    except (IOError, OSError):
+        return None
+    try:
+        with handle:
             return json.load(handle)
     except (IOError, OSError, ValueError):
         return None

@@ -39,7 +39,7 @@ def _label(path, option):
 def _kind(mode):
     for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
                        (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISDIR, "a directory")):
+                       (stat.S_ISDIR, "a directory"), (stat.S_ISREG, "a regular file")):
         if test(mode):
             return name
     return "not a regular file"
@@ -156,3 +156,10 @@ def refuse_special(path, option=None):
     if not stat.S_ISREG(st.st_mode):
         raise UnsafePathError("%s is %s; this collection writes only regular files"
                               % (_label(path, option), _kind(st.st_mode)))
+
+
+def relative_paths(pairs):
+    """Messages for the relative paths among (option, path) pairs: a relative path would be resolved against
+    whatever folder the module happens to run in (the playbook's, or a temporary one), not where the user meant."""
+    return ["%s is a relative path; give an absolute one (or one that starts with ~): it would land in the folder "
+            "the module runs in" % _label(path, option) for option, path in pairs if path and not os.path.isabs(path)]

@@ -25,7 +25,11 @@ author:
   - alicloud.cloudsso maintainers (@alicloud-cloudsso)
 options:
   path:
-    description: The lock file. Its folder must exist.
+    description:
+      - The lock file, an absolute path. Its folder must exist, belong to this user or root, and be closed to
+        writes by others (unless it has the sticky bit).
+      - Anything but a regular file of this user at this path (a FIFO, a symbolic link, a folder) is refused
+        before the lock is taken or released.
     type: path
     required: true
   owner:
@@ -49,7 +53,9 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: none
-    description: A lock is taken in check mode too, so that a dry run does not race with a real one.
+    description:
+      - In check mode the module does nothing (Ansible skips it). The C(alicloud.cloudsso.scim_rotation) role takes
+        no lock in a dry run, which writes nothing a real run could race with.
   diff_mode:
     support: none
     description: No diff.
@@ -91,8 +97,16 @@ took_over:
   sample: {"owner": "20261129T101500Z-17", "host": "awx-ee", "pid": 4100, "acquired": "2026-11-29T10:15:00Z"}
 """
 
+import os
+
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.lock import acquire, read_holder, release
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
+    UnsafePathError,
+    check_folder,
+    refuse_special,
+    relative_paths,
+)
 
 
 def main():
@@ -108,11 +122,16 @@ def main():
     if p["stale_after_minutes"] < 1:
         module.fail_json(msg="stale_after_minutes must be 1 or more, got %s: a smaller value would let every run "
                              "take over the lock of a run still going" % p["stale_after_minutes"])
-    if p["state"] == "released":
-        released = release(p["path"], p["owner"])
-        module.exit_json(changed=released, acquired=False, holder=read_holder(p["path"]))
+    module.fail_on(relative_paths([("path", p["path"])]))
     try:
+        check_folder(os.path.dirname(p["path"]), option="its folder")
+        refuse_special(p["path"])
+        if p["state"] == "released":
+            released = release(p["path"], p["owner"])
+            module.exit_json(changed=released, acquired=False, holder=read_holder(p["path"]))
         acquired, created, holder, took_over = acquire(p["path"], p["owner"], p["stale_after_minutes"] * 60)
+    except UnsafePathError as error:
+        module.fail_json(msg="cannot use lock file %s: %s; the lock was not touched" % (p["path"], error))
     except (IOError, OSError) as error:
         module.fail_json(msg="cannot use lock file %s: %s" % (p["path"], error.strerror or error))
     result = dict(changed=created, acquired=acquired, holder=holder)

@@ -58,6 +58,8 @@ options:
         V(present) or V(enabled), a new credential is created and the file is written atomically with mode
         C(0600) before the module returns, so running the task again finds that credential instead of
         creating another.
+      - An absolute path (C(~) is expanded); a relative one is refused, since it would land in whatever folder
+        the module runs in.
       - The folder must exist and be writable; the path must not be a symbolic link, a FIFO or anything but
         a regular file. The folder, reached through a symbolic link or not, must be owned by you or root and
         not writable by others (unless sticky); otherwise the module fails before any write. Keep it in a
@@ -144,10 +146,12 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg: "{{ scim.credential.credential_id }} expires in {{ scim.credential.expires_in_days }} days"
 
-- name: Create a credential and keep the secret in a variable (the task must not log)
+# Without secret_file, state=present creates a credential only when the directory has none, and the secret
+# is in the result only then (created.created): CloudSSO shows a secret once.
+- name: Create the directory's first credential and keep the secret in a variable (the task must not log)
   alicloud.cloudsso.scim_credential:
     directory_id: d-00fc2p61abcd
-    state: enabled
+    state: present
     return_secret: true
   no_log: true
   register: created
@@ -236,6 +240,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import 
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_state import ScimCredentialRunner
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import relative_paths
 
 
 def main():
@@ -251,7 +256,7 @@ def main():
         mutually_exclusive=[("credential_id", "secret_file")],
         supports_check_mode=True,
     )
-    module.fail_on(invalid_ids(module.params))
+    module.fail_on(invalid_ids(module.params) + relative_paths([("secret_file", module.params["secret_file"])]))
     ScimCredentialRunner(module).run()
 
 

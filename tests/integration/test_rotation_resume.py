@@ -14,6 +14,7 @@ starts the process in its own session and kills that session when the trigger fi
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -266,13 +267,15 @@ def test_a_run_that_finds_the_lock_held_stops_and_reports(cloud):
 
 def test_check_mode_on_the_command_line_plans_and_changes_nothing(cloud):
     """ansible-playbook --check (the molecule scenario check_mode covers `check_mode: true` on include_role): the
-    plan is printed and reported, the lock is released, and no write call reaches CloudSSO or Entra ID."""
+    plan is printed and handed to set_stats, no write call reaches CloudSSO or Entra ID, and nothing is written on
+    disk: no state folder, no lock, no report."""
     world = World(cloud, "entra_id")
     cloud.control.reset_calls()
-    report = world.rotate(check=True)
-    assert report["outcome"] == "check_mode" and "would rotate" in report["message"], report["message"]
+    assert world.rotate(check=True) is None
     assert "check mode: nothing will change" in world.last_run.stdout
-    assert "%s (report: %s)" % (report["message"], world.report_path(1)) in world.last_run.stdout
+    assert re.search(r"%s: check mode: would rotate .*\(report: not written in check mode: %s\)"
+                     % (world.directory_id, re.escape(world.report_path(1))), world.last_run.stdout)
+    assert not os.path.exists(world.state_dir) and not os.path.exists(os.path.dirname(world.report_path(1)))
     counts = cloud.control.calls()["counts"]
     assert cloud.write_calls() == {} and not [k for k in counts if k in ("graph:putSecrets", "graph:start")]
     assert world.credentials() == {world.old["credential_id"]: "Enabled"}

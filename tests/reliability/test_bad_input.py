@@ -112,6 +112,8 @@ def set_path(args, path, value):
     target = args
     for part in parts[:-1]:
         target = target.setdefault(part, dict(SUBOPTION_BASE.get(part, {})))
+        if isinstance(target, list):  # a list of dicts: its first element
+            target = target[0]
     if value is None:
         target.pop(parts[-1], None)
     else:
@@ -438,6 +440,8 @@ class World(object):
             "scim_rotation_plan": {"directory_id": d, "pending_secret_file": os.path.join(self.folder, "pending.json")},
             "rotation_lock": {"path": os.path.join(self.folder, "base.lock"), "owner": "bad-input",
                               "state": "released"},
+            "rotation_paths": {"folders": [{"path": self.folder, "variable": "state_dir", "private": True}],
+                               "files": [{"path": os.path.join(self.folder, "report.json"), "variable": "report"}]},
             "entra_provisioning_info": dict(sp),
             "entra_provisioning_token": dict(sp, token_file=f),
             "entra_provisioning_job": dict(sp, state="started"),
@@ -619,7 +623,7 @@ ROLE_CASES = {
                                               r"Invalid rotation settings")],
     "scim_rotation_verify_interval_seconds": [("0", {"scim_rotation_verify_interval_seconds": 0},
                                                r"the verify interval must be positive")],
-    "scim_rotation_state_dir": [("a file", {"scim_rotation_state_dir": "__FILE__"}, r"(not a directory|exists)")],
+    "scim_rotation_state_dir": [("a file", {"scim_rotation_state_dir": "__FILE__"}, r"(not a directory|exists|not a folder)")],
     "scim_rotation_lock_stale_minutes": [("0", {"scim_rotation_lock_stale_minutes": 0},
                                           r"stale_after_minutes must be 1 or more")],
     "scim_rotation_actiontrail_region": [("malformed", {"scim_rotation_actiontrail_region": "Bad!"},
@@ -727,10 +731,9 @@ def run_role_cases(cloud, work, cases, name):
     return outcome
 
 
-def test_role_bad_input(cloud, work):
-    """Every role variable with a wrong type, a value outside its choices, and the hand-written cases: the
-    host fails before any write, with a message naming the variable or the problem, its directory unchanged."""
-    outcome = run_role_cases(cloud, work, role_cases(), "role-bad-input")
+def role_case_problems(outcome, extra_check=None):
+    """Every way the role cases of run_role_cases differ from "failed before any write, with the message
+    expected, its directory unchanged" (and from `extra_check(seen)`, a list of problems), as text."""
     problems = []
     for host, seen in sorted(outcome.items()):
         what = "%s (%s %s)" % (host, seen["option"], seen["case"])
@@ -742,6 +745,15 @@ def test_role_bad_input(cloud, work):
             problems.append("%s: wrote (%s)" % (what, seen["writes"]))
         if not seen["unchanged"]:
             problems.append("%s: its directory or IdP changed" % what)
+        problems += ["%s: %s" % (what, problem) for problem in (extra_check(seen) if extra_check else [])]
+    return problems
+
+
+def test_role_bad_input(cloud, work):
+    """Every role variable with a wrong type, a value outside its choices, and the hand-written cases: the
+    host fails before any write, with a message naming the variable or the problem, its directory unchanged."""
+    outcome = run_role_cases(cloud, work, role_cases(), "role-bad-input")
+    problems = role_case_problems(outcome)
     assert not problems, "%d of %d role cases broke:\n%s" % (len(problems), len(outcome), "\n".join(problems))
     assert write_calls(cloud.control.calls()) == {}
 

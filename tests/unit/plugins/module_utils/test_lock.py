@@ -5,7 +5,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import lock
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import UnsafePathError
 
 
 def test_first_run_takes_the_lock_and_the_second_is_refused(tmp_path):
@@ -67,6 +70,26 @@ def test_release_only_by_the_holder(tmp_path):
     assert not lock.release(path, "run-b") and os.path.exists(path)
     assert lock.release(path, "run-a") and not os.path.exists(path)
     assert not lock.release(path, "run-a")
+
+
+def test_a_fifo_at_the_lock_path_is_refused_without_blocking(tmp_path):
+    """Another user's FIFO must not hang the run (reading it would wait for a writer forever)."""
+    path = str(tmp_path / "rotation.lock")
+    os.mkfifo(path)
+    with pytest.raises(UnsafePathError, match="is a FIFO"):
+        lock.acquire(path, "me", 3600)
+    with pytest.raises(UnsafePathError, match="is a FIFO"):
+        lock.release(path, "me")
+
+
+def test_a_symbolic_link_at_the_lock_path_is_refused(tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text('{"owner": "me"}')
+    path = str(tmp_path / "rotation.lock")
+    os.symlink(str(target), path)
+    with pytest.raises(UnsafePathError, match="symbolic link"):
+        lock.release(path, "me")
+    assert target.exists()
 
 
 def test_playbook_process_finds_the_ansible_playbook_ancestor():

@@ -115,3 +115,9 @@ def test_regular_file_opens_in_blocking_mode(tmp_path):
         os.close(fd)
     safe_paths.refuse_special(str(path))
     safe_paths.refuse_special(str(tmp_path / "missing"))
+
+
+def test_relative_paths_are_named_with_their_option():
+    problems = safe_paths.relative_paths([("secret_file", "kept.json"), ("path", "/abs/x.lock"), ("other", None)])
+    assert problems == ["secret_file kept.json is a relative path; give an absolute one (or one that starts with ~): "
+                        "it would land in the folder the module runs in"]

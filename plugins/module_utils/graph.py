@@ -449,18 +449,18 @@ def invalid_entra_options(params):
     if not params.get("tenant_id"):
         problems.append("tenant_id is required (or AZURE_TENANT_ID): the directory (tenant) ID or a verified "
                         "domain of the Entra tenant")
-    elif not (GUID.match(params["tenant_id"]) or DOMAIN.match(params["tenant_id"])):
+    elif not (GUID.fullmatch(params["tenant_id"]) or DOMAIN.fullmatch(params["tenant_id"])):
         problems.append("tenant_id %r is neither a GUID nor a domain name" % params["tenant_id"])
     if not params.get("client_id"):
         problems.append("client_id is required (or AZURE_CLIENT_ID): the application (client) ID of the "
                         "automation app registration")
-    elif not GUID.match(params["client_id"]):
+    elif not GUID.fullmatch(params["client_id"]):
         problems.append("client_id %r is not a GUID (the application (client) ID of the app registration)"
                         % params["client_id"])
-    if not GUID.match(params.get("service_principal_id") or ""):
+    if not GUID.fullmatch(params.get("service_principal_id") or ""):
         problems.append("service_principal_id %r is not a GUID: give the object ID of the enterprise "
                         "application (service principal)" % params.get("service_principal_id"))
-    if params.get("job_id") and not JOB_ID.match(params["job_id"]):
+    if params.get("job_id") and not JOB_ID.fullmatch(params["job_id"]):
         problems.append("job_id %r is not a synchronization job ID (for example "
                         "customappsso.2a7b5e0c9d7d4c1f8e3b6a5d4c3b2a10.4f1d2c3b-...)" % params["job_id"])
     return problems

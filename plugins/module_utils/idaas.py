@@ -43,10 +43,10 @@ class IDaaSConfigError(ValueError):
 
 def invalid_idaas_ids(params):
     problems = []
-    if not INSTANCE_ID_PATTERN.match(params.get("instance_id") or ""):
+    if not INSTANCE_ID_PATTERN.fullmatch(params.get("instance_id") or ""):
         problems.append("instance_id %r is not an IDaaS EIAM instance ID (for example "
                         "idaas_ue2jvisn35ea5lmthk267abcde)" % params.get("instance_id"))
-    if not APPLICATION_ID_PATTERN.match(params.get("application_id") or ""):
+    if not APPLICATION_ID_PATTERN.fullmatch(params.get("application_id") or ""):
         problems.append("application_id %r is not an IDaaS application ID (for example "
                         "app_mkv7rgt4d7i4u7zqtzev2mabcd)" % params.get("application_id"))
     return problems

@@ -660,3 +660,11 @@ def test_fail_graph_message_and_calls():
     assert "used the client secret" in module.failed["msg"]
     assert module.failed["graph_calls"] == 1 and module.failed["job_id"] == "j"
     assert time.time()  # the clock is untouched
+
+
+@pytest.mark.parametrize("option", ["tenant_id", "client_id", "service_principal_id", "job_id"])
+def test_entra_ids_with_a_trailing_newline_are_refused(option):
+    params = dict(tenant_id=TENANT, client_id=CLIENT, service_principal_id=SP, job_id="customappsso.abc.def")
+    assert not g.invalid_entra_options(params)
+    params[option] += "\n"
+    assert any(option in problem for problem in g.invalid_entra_options(params))

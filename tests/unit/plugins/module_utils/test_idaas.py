@@ -187,3 +187,9 @@ def test_plan_carries_every_field_the_sdk_set_request_defines():
     assert _paths(request) == _paths(writable)
     assert request["NetworkAccessEndpointId"] == "nae_examplevpc0123456789"
     assert eiam.SetApplicationProvisioningConfigRequest().from_map(copy.deepcopy(request)).to_map() == request
+
+
+def test_ids_with_a_trailing_newline_are_refused():
+    problems = idaas.invalid_idaas_ids({"instance_id": "idaas_ue2jvisn35ea5lmthk267abcde\n",
+                                        "application_id": "app_mkv7rgt4d7i4u7zqtzev2mabcd\n"})
+    assert len(problems) == 2

@@ -116,8 +116,9 @@ def entra_argument_spec():
         client_assertion_file=dict(type="path"),
         service_principal_id=dict(type="str", required=True),
         job_id=dict(type="str"),
-        graph_endpoint=dict(type="str", fallback=(env_fallback, list(GRAPH_ENDPOINT_ENV))),
-        login_endpoint=dict(type="str", fallback=(env_fallback, list(LOGIN_ENDPOINT_ENV))),
+        # Their variables (and the base URL) are read by graph_client_from_module, which names the one in use.
+        graph_endpoint=dict(type="str"),
+        login_endpoint=dict(type="str"),
     )
 
 
@@ -250,16 +251,19 @@ def graph_retry_policy(transient_retries=TRANSIENT_RETRIES):
     return should_retry
 
 
-def explain_graph(error):
-    """A message that names the problem and the way out (the error's message is already scrubbed)."""
+def explain_graph(error, setting=None):
+    """A message that names the problem and the way out (the error's message is already scrubbed).
+    `setting` is the option or variable that chose the endpoint the error happened at."""
     code = error.code or ""
     action = error.action or "the request"
     aadsts = getattr(error, "aadsts", None)
     detail = error.message
     if code in (CONNECTION_FAILED, TIMEOUT, TLS_ERROR, INVALID_ENDPOINT):
         where = " at %s" % error.endpoint if error.endpoint else ""
-        return ("%s could not reach Microsoft Graph or the login endpoint%s (%s): %s. Check graph_endpoint, "
-                "login_endpoint and the network." % (action, where, code, detail))
+        check = ("Check %s (it chose this endpoint)" % setting if setting else
+                 "Check graph_endpoint, login_endpoint (or base_url)")
+        return ("%s could not reach Microsoft Graph or the login endpoint%s (%s): %s. %s and the network."
+                % (action, where, code, detail, check))
     if aadsts in (7000215, 7000222) or (code == "invalid_client" and aadsts is None):
         return ("Entra ID rejected the client credential (%s, AADSTS%s): %s. Check client_secret (the secret's "
                 "value, not its ID) or that it has not expired." % (code, aadsts or "?", detail))
@@ -611,11 +615,16 @@ def graph_client_from_module(module):
         credential = select_credential(params)
     except EntraConfigError as error:
         module.fail_json(msg=str(error), changed=False)
+    endpoints = {}
+    for kind, default, env_names in (("graph", DEFAULT_GRAPH_ENDPOINT, GRAPH_ENDPOINT_ENV),
+                                     ("login", DEFAULT_LOGIN_ENDPOINT, LOGIN_ENDPOINT_ENV)):
+        option = "%s_endpoint" % kind
+        template, setting = module.override(kind, params.get(option), option, env_names)
+        endpoints[option] = module.endpoint_url(template or default, setting)
     return GraphClient(
         module.session, params["tenant_id"], params["client_id"], credential,
-        graph_endpoint=params.get("graph_endpoint"), login_endpoint=params.get("login_endpoint"),
         timeout=params["timeout"], validate_certs=params["validate_certs"], max_retries=params["max_retries"],
-        register_secret=module.register_secret)
+        register_secret=module.register_secret, **endpoints)
 
 
 def _at(url, graph):
@@ -629,7 +638,7 @@ def fail_graph(module, error, graph=None, **result):
     if isinstance(error, CredentialError) and error.action == "Entra ID token request":
         message = "Entra ID client credential problem: %s" % error.message
     elif isinstance(error, GraphError) or (graph is not None and _at(error.endpoint, graph)):
-        message = explain_graph(error)
+        message = explain_graph(error, module.setting_of(error.endpoint))
         if getattr(error, "aadsts", None) and graph is not None:
             message += " (The sign-in used the %s.)" % graph.credential.description
     else:

@@ -15,11 +15,12 @@ class AlibabaCloudError(Exception):
 
     `status` is the HTTP status (None when no answer came back), `code` the service's error code,
     `request_id` the service's RequestId. `request_sent` tells the retry logic whether the request may
-    have reached the server: False only when the connection failed before anything was sent.
+    have reached the server: False only when the connection failed before anything was sent. `final`: no
+    retry can help (a host name that does not exist, a refused connection to this machine).
     """
 
     def __init__(self, message, code=None, status=None, request_id=None, action=None, endpoint=None,
-                 recommend=None, request_sent=True, retry_after=None, attempts=1):
+                 recommend=None, request_sent=True, retry_after=None, attempts=1, final=False):
         super(AlibabaCloudError, self).__init__(message)
         self.message = message
         self.code = code
@@ -31,6 +32,7 @@ class AlibabaCloudError(Exception):
         self.request_sent = request_sent
         self.retry_after = retry_after
         self.attempts = attempts
+        self.final = final
 
     @property
     def is_throttling(self):

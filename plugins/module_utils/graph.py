@@ -48,7 +48,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
     TIMEOUT,
     TLS_ERROR,
 )
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send, shorten
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import (
     DEFAULT_MAX_RETRIES,
     jittered_backoff,
@@ -147,9 +147,7 @@ def redact(text, secrets=()):
         text = text.replace(secret, REDACTED)
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
-    if len(text) > MAX_MESSAGE:
-        text = text[:MAX_MESSAGE] + "..."
-    return text
+    return shorten(text, MAX_MESSAGE)
 
 
 class GraphError(AlibabaCloudError):

@@ -136,6 +136,14 @@ def test_demo_uses_a_fresh_private_folder_and_leaves_a_planted_one_alone(tmp_pat
     evidence = [line for line in proc.stdout.splitlines() if '"Evidence: ' in line]
     assert evidence and "{" not in evidence[0] and "The SCIM endpoint accepted the new token" in evidence[0]
     assert "[WARNING]" not in proc.stdout + proc.stderr
+    # The user guide's sample output is the real one ("..." stands for what varies).
+    guide = open(os.path.join(ROOT, "docs", "docsite", "rst", "guide_first_rotation.rst")).read()
+    sample = guide.split('"msg": [', 1)[1].split("]", 1)[0].strip().splitlines()
+    printed = proc.stdout.replace(str(tmp_path), "/tmp").split('"msg": [')[-1].split("]", 1)[0].strip().splitlines()
+    assert len(sample) == len(printed) == 6
+    for expected, line in zip(sample, printed):
+        pattern = ".+?".join(re.escape(part) for part in expected.strip().split("..."))
+        assert re.fullmatch(pattern, line.strip()), (expected, line)
 
 
 def test_demo_refuses_a_given_folder_that_is_not_private(tmp_path):

@@ -136,7 +136,7 @@ options:
     description:
       - Allow plain C(http://) endpoints on hosts other than this machine.
       - By default an endpoint given as C(http://) is accepted only for loopback (C(127.0.0.0/8), C(::1),
-        C(localhost)), such as the emulator: elsewhere a signed request, a SCIM secret or an Entra ID client
+        C(localhost)), such as the emulator; elsewhere a signed request, a SCIM secret or an Entra ID client
         secret would cross the network unencrypted. The refusal happens before any connection and names the
         setting that chose the endpoint.
       - Set to V(true) only for a test endpoint on a network you trust.

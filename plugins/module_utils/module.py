@@ -153,9 +153,8 @@ class AlibabaCloudModule(object):
         url = self.endpoint_url(template, setting, region)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", url):
-            self.fail_json(msg="%s %r is not an http(s) URL (for example "
-                               "https://cloudsso-scim-cn-shanghai.aliyun.com/scim/v2)" % (setting or "scim_endpoint",
-                                                                                         url), changed=False)
+            self.fail_json(msg="%s %r is not an http(s) URL (for example https://cloudsso-scim-cn-shanghai.aliyun.com"
+                               "/scim/v2)" % (setting or "scim_endpoint", url), changed=False)
         return url
 
     def endpoint_url(self, template, setting, region=None):

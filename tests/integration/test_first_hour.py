@@ -175,3 +175,27 @@ def test_readme_says_how_to_install_and_what_make_demo_costs():
     assert {"ansible-core", "requests"} <= set(pinned) and len(pinned) < 20
     assert not {"sphinx", "matplotlib", "molecule", "ansible-lint", "pytest"} & set(pinned)
     assert re.search(r"\*\*\d+ min \d+ s\*\* the first time.*load average [\d.]+", readme.replace("\n", " "))
+
+
+def test_a_failing_rotation_says_why_once_in_whole_sentences(cloud):
+    """The verify step runs out of polls (the custom IdP gives the token to nobody): the reason is printed once,
+    by the play's last task, without "Unknown error", a literal newline, or a word cut short."""
+    directory_id, _ = cloud.directory(credentials=[{"create_time": "2026-01-04T08:00:00Z"}])
+    nobody = os.path.join(cloud.work, "nobody.yml")
+    with open(nobody, "w") as handle:
+        yaml.safe_dump([{"name": "Give the token to nobody", "ansible.builtin.debug": {"msg": "not given"}}], handle)
+    state = os.path.join(cloud.work, "state")
+    cloud.runner.allow_secret_file(os.path.join(state, directory_id, "pending.json"))
+    variables = {"scim_rotation_directory_id": directory_id, "scim_rotation_region": REGION,
+                 "scim_rotation_idp": "custom", "scim_rotation_idp_tasks": nobody, "scim_rotation_state_dir": state,
+                 "scim_rotation_usage_window": "1h", "scim_rotation_verify_interval_seconds": 1,
+                 "scim_rotation_verify_timeout_seconds": 2}
+    run = cloud.runner.playbook(os.path.join(ROOT, "playbooks", "rotate.yml"), variables, verbosity=0, expect_rc=2)
+    reason = "no ActionTrail event shows scimcred-"
+    printed = [line for line in run.stdout.splitlines() if reason in line]
+    # One task says it: its "[ERROR]" line and its "fatal:" line.
+    assert len(printed) == 2 and printed[0].startswith("[ERROR]") and printed[1].startswith("fatal:"), printed
+    assert "Unknown error" not in run.stdout and "\\n" not in printed[1]
+    message = json.loads(printed[1].split("=> ", 1)[1])["msg"]
+    assert message.startswith(directory_id + ": failed at verify: ") and "(report: " in message
+    assert "raise the timeout (rescue: old credential re-enabled" in message

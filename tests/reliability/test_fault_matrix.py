@@ -109,7 +109,7 @@ def test_cloudsso_faults(cloud, work):
             batch.add("%s/%s" % (action, kind), "scim_credential_info", args,
                       faults=[rule("cloudsso:" + action, kind)] if kind != "refused" else [],
                       expect="ok" if kind in ok_reads else "failed", writes={},
-                      msg=(r"Cannot reach the endpoint at %s/ for ListSCIMServerCredentials.*Check region, endpoint_url"
+                      msg=(r"Cannot reach the endpoint at %s/ for ListSCIMServerCredentials.*Check endpoint_url"
                            % refused) if kind == "refused" else None,
                       check=_same_credentials(cloud, directory_id, {cred["credential_id"]: "Enabled"}))
 

@@ -613,16 +613,28 @@ def graph_client_from_module(module):
         credential = select_credential(params)
     except EntraConfigError as error:
         module.fail_json(msg=str(error), changed=False)
-    endpoints = {}
+    endpoints, settings = {}, {}
     for kind, default, env_names in (("graph", DEFAULT_GRAPH_ENDPOINT, GRAPH_ENDPOINT_ENV),
                                      ("login", DEFAULT_LOGIN_ENDPOINT, LOGIN_ENDPOINT_ENV)):
         option = "%s_endpoint" % kind
-        template, setting = module.override(kind, params.get(option), option, env_names)
-        endpoints[option] = module.endpoint_url(template or default, setting)
-    return GraphClient(
+        template, settings[kind] = module.override(kind, params.get(option), option, env_names)
+        endpoints[option] = module.endpoint_url(template or default, settings[kind])
+    client = GraphClient(
         module.session, params["tenant_id"], params["client_id"], credential,
         timeout=params["timeout"], validate_certs=params["validate_certs"], max_retries=params["max_retries"],
         register_secret=module.register_secret, **endpoints)
+    # Graph and login may share one base URL (the emulator's): the path tells them apart, not the host.
+    client.endpoint_settings = settings
+    return client
+
+
+def _setting_at(url, graph):
+    """The option or variable that chose the endpoint `url` is on (a token request is the login endpoint's)."""
+    settings = getattr(graph, "endpoint_settings", {})
+    url = url or ""
+    if url.startswith(graph.login_endpoint + "/") and "/oauth2/" in url:
+        return settings.get("login")
+    return settings.get("graph") if url.startswith(graph.graph_endpoint) else settings.get("login")
 
 
 def _at(url, graph):
@@ -636,7 +648,7 @@ def fail_graph(module, error, graph=None, **result):
     if isinstance(error, CredentialError) and error.action == "Entra ID token request":
         message = "Entra ID client credential problem: %s" % error.message
     elif isinstance(error, GraphError) or (graph is not None and _at(error.endpoint, graph)):
-        message = explain_graph(error, module.setting_of(error.endpoint))
+        message = explain_graph(error, _setting_at(error.endpoint, graph) if graph is not None else None)
         if getattr(error, "aadsts", None) and graph is not None:
             message += " (The sign-in used the %s.)" % graph.credential.description
     else:

@@ -65,6 +65,7 @@ def _was_sent(exc):
 # A query string in an exception text: V2 (STS) requests carry SecurityToken and OIDCToken there.
 _QUERY_STRING = re.compile(r"\?[^\s'\"()]*")
 # What urllib3 puts before the reason: "HTTPConnection(host='h', port=1): " or "<...Connection object at 0x..>: ".
+_HOST_PORT = re.compile(r"host='([^']*)', port=(\d+)")
 _CONNECTION_PREFIX = re.compile(r"^\s*(<[^>]*>|\w*Connection\w*\([^)]*\)):\s*")
 # The errno of a lookup that cannot succeed however often it is repeated (EAI_NONAME, EAI_NODATA on Linux;
 # EAI_NONAME on macOS and BSD): a temporary failure (EAI_AGAIN, -3) is retried.
@@ -93,9 +94,13 @@ def _describe(exc):
     # URL's query string.
     reason = _reason(exc)
     if reason is not None and isinstance(reason, NewConnectionError):
-        text = _CONNECTION_PREFIX.sub("", _QUERY_STRING.sub("?<query omitted>", str(reason)))
-        text = text.replace("Failed to establish a new connection: ", "cannot connect: ")
-        return shorten(text)
+        text = _QUERY_STRING.sub("?<query omitted>", str(reason))
+        where = _HOST_PORT.search(text)
+        text = _CONNECTION_PREFIX.sub("", text)
+        if where:
+            text = text.replace("Failed to establish a new connection: ",
+                                "cannot connect to %s port %s: " % (where.group(1), where.group(2)))
+        return shorten(text.replace("Failed to establish a new connection: ", "cannot connect: "))
     lines = _QUERY_STRING.sub("?<query omitted>", str(exc)).strip().splitlines()
     return shorten(lines[-1]) if lines else type(exc).__name__
 

@@ -574,9 +574,6 @@ class FakeModule(object):
     def fail_from(self, error, **kwargs):
         self.fail_json(msg="generic: %s" % error.message, **kwargs)
 
-    def setting_of(self, url):
-        return None
-
 
 def test_fail_graph_message_and_calls():
     session = FakeSession()

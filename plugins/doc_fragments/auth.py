@@ -101,8 +101,8 @@ options:
     description:
       - Override the endpoint of the module's own API (CloudSSO; IDaaS for M(alicloud.cloudsso.idaas_provisioning_token)).
         V({region}) in the value is replaced with the region.
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_ENDPOINT) (E(ALIBABA_CLOUD_IDAAS_ENDPOINT) for IDaaS), then
-        O(base_url), then C(https://cloudsso.<region>.aliyuncs.com).
+      - Defaults to O(base_url), then E(ALIBABA_CLOUD_CLOUDSSO_ENDPOINT) (E(ALIBABA_CLOUD_IDAAS_ENDPOINT) for
+        IDaaS), then E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL), then C(https://cloudsso.<region>.aliyuncs.com).
     type: str
   base_url:
     description:
@@ -113,23 +113,25 @@ options:
       - CloudSSO, ActionTrail and IDaaS at C(<base_url>/region/<region>), STS at C(<base_url>), the SCIM
         endpoint at C(<base_url>/region/<region>/scim/v2), Microsoft Graph and the Entra ID login endpoint at
         C(<base_url>).
-      - A specific setting wins over it (O(endpoint_url), O(actiontrail_endpoint_url), O(sts_endpoint_url),
-        C(scim_endpoint), C(graph_endpoint), C(login_endpoint), or their environment variables).
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL).
+      - Options win over environment variables, and a specific setting over a base URL. The order is the
+        specific option (O(endpoint_url), O(actiontrail_endpoint_url), O(sts_endpoint_url), C(scim_endpoint),
+        C(graph_endpoint), C(login_endpoint)), then O(base_url), then the specific environment variable, then
+        E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL).
     type: str
   actiontrail_endpoint_url:
     description:
       - Override the ActionTrail endpoint, used to find which credential an identity provider calls with.
         V({region}) in the value is replaced with the ActionTrail region.
-      - Defaults to E(ALIBABA_CLOUD_ACTIONTRAIL_ENDPOINT), then O(base_url), then
-        C(https://actiontrail.<region>.aliyuncs.com).
+      - Defaults to O(base_url), then E(ALIBABA_CLOUD_ACTIONTRAIL_ENDPOINT), then
+        E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL), then C(https://actiontrail.<region>.aliyuncs.com).
       - Accepted by every module (so that C(module_defaults) can set it for a group); only those that read
         ActionTrail use it.
     type: str
   sts_endpoint_url:
     description:
       - Override the STS endpoint, used by O(assume_role) and by OIDC / RRSA credentials.
-      - Defaults to E(ALIBABA_CLOUD_STS_ENDPOINT), then O(base_url), then C(sts.aliyuncs.com)
+      - Defaults to O(base_url), then E(ALIBABA_CLOUD_STS_ENDPOINT), then E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL), then
+        C(sts.aliyuncs.com)
         (C(sts.<region>.aliyuncs.com) when E(ALIBABA_CLOUD_STS_REGION) is set).
     type: str
   allow_insecure_http:

@@ -73,18 +73,20 @@ def endpoint_override(kind, value=None, option=None, env_names=(), base_url=None
     """The URL template that governs the API `kind` and the name of the setting it came from, or
     (None, None) when the built-in default applies.
 
-    Precedence: the specific option (`value`, named `option`), its environment variables `env_names`, then
-    the base URL (the base_url option, else ALIBABA_CLOUD_CLOUDSSO_BASE_URL) with the API's path below it.
+    Options before the environment, the specific before the base URL: the specific option (`value`, named
+    `option`), the base_url option, the specific environment variables `env_names`, then
+    ALIBABA_CLOUD_CLOUDSSO_BASE_URL. The base URL gets the API's path below it.
     """
     env = os.environ if env is None else env
     if value:
         return value, option
+    if base_url:
+        return _with_scheme(base_url) + BASE_PATHS[kind], BASE_URL_OPTION
     for name in env_names:
         if env.get(name):
             return env[name], name
-    for base, setting in ((base_url, BASE_URL_OPTION), (env.get(BASE_URL_ENV), BASE_URL_ENV)):
-        if base:
-            return _with_scheme(base) + BASE_PATHS[kind], setting
+    if env.get(BASE_URL_ENV):
+        return _with_scheme(env[BASE_URL_ENV]) + BASE_PATHS[kind], BASE_URL_ENV
     return None, None
 
 
@@ -97,8 +99,9 @@ def resolve_endpoint_setting(product, region, endpoint_url=None, use_vpc=None, e
                              option="endpoint_url"):
     """(base URL, name of the setting that chose it or None for the public host) for `product` in `region`.
 
-    Precedence: `endpoint_url` (the module option named `option`), the product's environment variable, the
-    base URL, then the public (or VPC) host. Overrides may contain `{region}`, filled with the region.
+    Precedence: `endpoint_url` (the module option named `option`), the base_url option, the product's
+    environment variable, ALIBABA_CLOUD_CLOUDSSO_BASE_URL, then the public (or VPC) host. Overrides may contain
+    `{region}`, filled with the region.
     """
     env = os.environ if env is None else env
     info = PRODUCTS[product]

@@ -31,6 +31,9 @@ def test_a_specific_setting_wins_over_the_base_url():
     assert endpoints.resolve_endpoint_setting("actiontrail", "cn-hongkong", endpoint_url="https://o.example",
                                               option="actiontrail_endpoint_url", env=env, base_url=BASE) == (
         "https://o.example", "actiontrail_endpoint_url")
+    # Options before the environment: the base_url option wins over a specific variable.
+    assert endpoints.resolve_endpoint_setting("actiontrail", "cn-hongkong", env=env, base_url=BASE) == (
+        BASE + "/region/cn-hongkong", "base_url")
     assert endpoints.resolve_endpoint_setting("cloudsso", "cn-hongkong", env={}) == (
         "https://cloudsso.cn-hongkong.aliyuncs.com", None)
 

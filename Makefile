@@ -12,13 +12,13 @@ PYTEST := $(BIN)/python -m pytest
 PYTEST_ARGS ?= -q -n 2
 
 .PHONY: help venv lock collections-tree demo test unit emulator-test integration molecule sanity sanity-all lint \
-        changelog-lint docs-lint docs ecosystem reliability awx awx-scale bench-smoke emulator bench clean
+        changelog-lint docs-lint docs ecosystem reliability awx awx-scale bench-smoke emulator bench clean ee
 
 help:
 	@echo "make demo   - run a full SCIM credential rotation against the embedded emulator"
 	@echo "make test   - run every test (unit, emulator, integration, molecule, reliability, ecosystem, awx, sanity, lint)"
 	@echo "make venv | unit | emulator-test | integration | molecule | reliability | awx | ecosystem | sanity | lint"
-	@echo "make bench | awx-scale | docs | emulator | lock"
+	@echo "make bench | awx-scale | docs | emulator | lock | ee (the execution environment image)"
 
 $(BIN)/.installed: tests/requirements.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,17 @@ collections-tree:
 	@mkdir -p $(COLLECTIONS)/ansible_collections/alicloud
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/alicloud/cloudsso
 
-demo: venv collections-tree
-	$(BIN)/ansible-playbook playbooks/demo.yml
+# The demo needs only what a user installs (requirements-demo.txt: ansible-core and requests), in its own venv.
+DEMO_VENV := .build/demo-venv
+$(DEMO_VENV)/.installed: requirements-demo.txt
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet -r requirements-demo.txt
+	touch $@
+
+# Implicit localhost is all the demo uses: no inventory, so no warning about it.
+demo: $(DEMO_VENV)/.installed collections-tree
+	ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+	  $(DEMO_VENV)/bin/ansible-playbook playbooks/demo.yml
 
 test: venv collections-tree
 	$(MAKE) unit emulator-test integration molecule reliability ecosystem awx bench-smoke sanity lint changelog-lint docs-lint
@@ -89,6 +98,13 @@ bench-smoke: venv collections-tree
 
 ecosystem: venv collections-tree
 	$(PYTEST) $(PYTEST_ARGS) tests/ecosystem
+
+# The execution environment image, tagged with galaxy.yml's version (execution-environment.yml names none).
+VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
+ee: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path .build/dist
+	cp .build/dist/alicloud-cloudsso-$(VERSION).tar.gz .build/dist/alicloud-cloudsso.tar.gz
+	$(BIN)/ansible-builder build -f execution-environment.yml -t alicloud-cloudsso-ee:$(VERSION)
 
 docs: venv collections-tree
 	docs/docsite/build-docs.sh $(CURDIR)/.build/docs

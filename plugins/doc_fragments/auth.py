@@ -69,7 +69,7 @@ options:
     description:
       - Assume this RAM role with STS C(AssumeRole) on top of the credentials found as above.
       - The STS endpoint is C(sts.aliyuncs.com), C(sts.<region>.aliyuncs.com) when
-        E(ALIBABA_CLOUD_STS_REGION) is set, or E(ALIBABA_CLOUD_STS_ENDPOINT).
+        E(ALIBABA_CLOUD_STS_REGION) is set, or O(sts_endpoint_url).
     type: dict
     aliases: [alicloud_assume_role]
     suboptions:
@@ -102,10 +102,51 @@ options:
     type: str
   endpoint_url:
     description:
-      - Override the CloudSSO API endpoint, for example V(http://127.0.0.1:8080) for the emulator shipped
-        in the source repository. V({region}) in the value is replaced with the region.
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_ENDPOINT), then C(https://cloudsso.<region>.aliyuncs.com).
+      - Override the endpoint of the module's own API (CloudSSO; IDaaS for M(alicloud.cloudsso.idaas_provisioning_token)).
+        V({region}) in the value is replaced with the region.
+      - Defaults to O(base_url), then E(ALIBABA_CLOUD_CLOUDSSO_ENDPOINT) (E(ALIBABA_CLOUD_IDAAS_ENDPOINT) for
+        IDaaS), then E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL), then C(https://cloudsso.<region>.aliyuncs.com).
     type: str
+  base_url:
+    description:
+      - One base URL that serves every API this collection calls, such as the emulator of the source
+        repository (for example V(http://127.0.0.1:8080)). Every endpoint not set more specifically is derived
+        from it, the region being a path prefix, as the emulator expects
+        (see the collection's C(docs/emulator.md)).
+      - CloudSSO, ActionTrail and IDaaS at C(<base_url>/region/<region>), STS at C(<base_url>), the SCIM
+        endpoint at C(<base_url>/region/<region>/scim/v2), Microsoft Graph and the Entra ID login endpoint at
+        C(<base_url>).
+      - Options win over environment variables, and a specific setting over a base URL. The order is the
+        specific option (O(endpoint_url), O(actiontrail_endpoint_url), O(sts_endpoint_url), C(scim_endpoint),
+        C(graph_endpoint), C(login_endpoint)), then O(base_url), then the specific environment variable, then
+        E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL).
+    type: str
+  actiontrail_endpoint_url:
+    description:
+      - Override the ActionTrail endpoint, used to find which credential an identity provider calls with.
+        V({region}) in the value is replaced with the ActionTrail region.
+      - Defaults to O(base_url), then E(ALIBABA_CLOUD_ACTIONTRAIL_ENDPOINT), then
+        E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL), then C(https://actiontrail.<region>.aliyuncs.com).
+      - Accepted by every module (so that C(module_defaults) can set it for a group); only those that read
+        ActionTrail use it.
+    type: str
+  sts_endpoint_url:
+    description:
+      - Override the STS endpoint, used by O(assume_role) and by OIDC / RRSA credentials.
+      - Defaults to O(base_url), then E(ALIBABA_CLOUD_STS_ENDPOINT), then E(ALIBABA_CLOUD_CLOUDSSO_BASE_URL), then
+        C(sts.aliyuncs.com)
+        (C(sts.<region>.aliyuncs.com) when E(ALIBABA_CLOUD_STS_REGION) is set).
+    type: str
+  allow_insecure_http:
+    description:
+      - Allow plain C(http://) endpoints on hosts other than this machine.
+      - By default an endpoint given as C(http://) is accepted only for loopback (C(127.0.0.0/8), C(::1),
+        C(localhost)), such as the emulator; elsewhere a signed request, a SCIM secret or an Entra ID client
+        secret would cross the network unencrypted. The refusal happens before any connection and names the
+        setting that chose the endpoint.
+      - Set to V(true) only for a test endpoint on a network you trust.
+    type: bool
+    default: false
   use_vpc_endpoint:
     description:
       - Use the VPC endpoints (for example C(cloudsso-vpc.<region>.aliyuncs.com)) instead of the public ones.

@@ -76,13 +76,13 @@ options:
     description:
       - The Microsoft Graph base URL, for a national cloud (for example V(https://graph.microsoft.us)) or for
         the emulator in the source repository. The token is requested for C(<graph_endpoint>/.default).
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_GRAPH_ENDPOINT), then V(https://graph.microsoft.com).
+      - Defaults to O(base_url), E(ALIBABA_CLOUD_CLOUDSSO_GRAPH_ENDPOINT), then V(https://graph.microsoft.com).
     type: str
   login_endpoint:
     description:
       - The Entra ID login (authority) base URL; tokens come from
         C(<login_endpoint>/<tenant_id>/oauth2/v2.0/token).
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_LOGIN_ENDPOINT), E(AZURE_AUTHORITY_HOST), then
+      - Defaults to O(base_url), E(ALIBABA_CLOUD_CLOUDSSO_LOGIN_ENDPOINT), E(AZURE_AUTHORITY_HOST), then
         V(https://login.microsoftonline.com).
     type: str
 notes:

@@ -16,8 +16,12 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import signing
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import PRODUCTS, resolve_endpoint
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import (
+    PRODUCTS,
+    insecure_http,
+    resolve_endpoint_setting,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, INVALID_ENDPOINT
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session, send
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import (
     DEFAULT_MAX_RETRIES,
@@ -65,17 +69,23 @@ class RpcClient(object):
 
     `credentials` is a provider with `get()` returning a credentials.Credential (None for anonymous
     calls such as AssumeRoleWithOIDC). `call_log` records each action with its attempts, so modules can
-    report the API calls they made.
+    report the API calls they made. `setting` names what chose the endpoint (an option or an environment
+    variable; None for the public host), for error messages. Plain http off loopback is refused before
+    any connection unless `allow_insecure_http`.
     """
 
     def __init__(self, product, region, credentials=None, endpoint_url=None, timeout=30, validate_certs=True,
-                 max_retries=DEFAULT_MAX_RETRIES, use_vpc=None, session=None, sleep=None, env=None):
+                 max_retries=DEFAULT_MAX_RETRIES, use_vpc=None, session=None, sleep=None, env=None, base_url=None,
+                 endpoint_option="endpoint_url", allow_insecure_http=False):
         info = PRODUCTS[product]
         self.product = product
         self.region = region
         self.version = info["version"]
         self.signature_version = info["signature"]
-        self.endpoint = resolve_endpoint(product, region, endpoint_url=endpoint_url, use_vpc=use_vpc, env=env)
+        self.endpoint, self.setting = resolve_endpoint_setting(product, region, endpoint_url=endpoint_url,
+                                                               use_vpc=use_vpc, env=env, base_url=base_url,
+                                                               option=endpoint_option)
+        self.insecure = insecure_http(self.endpoint, self.setting, allow_insecure_http)
         parts = urlsplit(self.endpoint)
         self._scheme, self._host = parts.scheme, parts.netloc
         self._pathname = parts.path.rstrip("/") + "/"
@@ -111,6 +121,9 @@ class RpcClient(object):
         return result
 
     def _send(self, action, params, anonymous):
+        if self.insecure:
+            raise AlibabaCloudError(self.insecure, code=INVALID_ENDPOINT, action=action, endpoint=self.endpoint,
+                                    request_sent=False)
         credential = None if anonymous else self.credentials.get()
         query = dict((k, str(v)) for k, v in params.items() if v is not None)
         headers = {"host": self._host}

@@ -81,6 +81,8 @@ def decide(state, directory_id, credentials, credential_id=None, secret_file=Non
     target = by_id.get(selected_id) if selected_id else None
 
     if state == "absent":
+        if not credential_id and not secret_file:
+            raise Refusal("state=absent needs credential_id or secret_file: which credential to delete")
         if target is None:
             # A secret file whose credential is gone holds a dead secret: removing it is the cleanup.
             return Decision(NOTHING, remove_file=file_data is not None)
@@ -194,8 +196,7 @@ class ScimCredentialRunner(object):
         before = diff_view(decision.target)
         result = dict(changed=decision.changed, created=False, directory_id=self.directory_id)
         if self.module.check_mode:
-            kept = None if decision.action == DELETE else decision.target
-            return self._finish(result, before, self._predicted(decision), kept, file_data)
+            return self._finish(result, before, self._predicted(decision), self._predicted_record(decision), file_data)
 
         secret = None
         record = decision.target
@@ -374,6 +375,18 @@ class ScimCredentialRunner(object):
         if decision.action == SET_STATUS:
             return dict(diff_view(decision.target), status=decision.new_status)
         return diff_view(decision.target)
+
+    def _predicted_record(self, decision):
+        """In check mode, RV(credential) is what the run would return, for every state alike."""
+        if decision.action == DELETE or self.params["state"] == "absent":
+            return None
+        if decision.action == SET_STATUS:
+            return dict(decision.target, status=decision.new_status)
+        if decision.action == CREATE:
+            # Not created: no ID, no times yet.
+            return dict(credential_id=None, credential_type="BearerToken", status=ENABLED, create_time=None,
+                        expire_time=None, directory_id=self.directory_id, age_days=None, expires_in_days=None)
+        return decision.target
 
     def _finish(self, result, before, after, record, file_data, secret=None):
         result["credential"] = record

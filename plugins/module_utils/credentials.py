@@ -280,8 +280,10 @@ class _Context(object):
         if use_vpc is None:
             use_vpc = self.option("use_vpc_endpoint")
         client = RpcClient("sts", region, credentials=StaticProvider(credential) if credential else None,
-                           endpoint_url=None, timeout=self.timeout, validate_certs=self.validate_certs,
-                           max_retries=self.max_retries, use_vpc=use_vpc, session=self.session, env=env)
+                           endpoint_url=self.option("sts_endpoint_url"), timeout=self.timeout,
+                           validate_certs=self.validate_certs, max_retries=self.max_retries, use_vpc=use_vpc,
+                           session=self.session, env=env, base_url=self.option("base_url"),
+                           endpoint_option="sts_endpoint_url", allow_insecure_http=self.option("allow_insecure_http"))
         try:
             answer = client.call(action, query, idempotent=True, anonymous=credential is None)
         except AlibabaCloudError as error:

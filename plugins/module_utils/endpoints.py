@@ -12,6 +12,16 @@ __metaclass__ = type
 import os
 import re
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # type: ignore
+
+try:
+    import ipaddress
+except ImportError:  # pragma: no cover - Python 2 without the backport: names are compared only
+    ipaddress = None
+
 # product -> API version, public host, VPC host, endpoint override variable, signature version
 PRODUCTS = {
     "cloudsso": dict(version="2021-05-15", host="cloudsso.{region}.aliyuncs.com",
@@ -38,6 +48,14 @@ SCIM_ENDPOINT_TEMPLATE = "https://cloudsso-scim-{region}.aliyun.com/scim/v2"
 SCIM_ENDPOINT_ENV = "ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT"
 VPC_ENV = "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED"
 
+# One base URL that serves every API (the emulator does: docs/emulator.md, "One port, every API"), and
+# where each API lives below it. Any more specific setting wins over it.
+BASE_URL_OPTION = "base_url"
+BASE_URL_ENV = "ALIBABA_CLOUD_CLOUDSSO_BASE_URL"
+BASE_PATHS = dict(cloudsso="/region/{region}", actiontrail="/region/{region}", eiam="/region/{region}", sts="",
+                  scim="/region/{region}/scim/v2", graph="", login="")
+INSECURE_HTTP_OPTION = "allow_insecure_http"
+
 REGION_PATTERN = re.compile(r"^[a-z]{2,}(-[a-z0-9]+){1,3}$")
 
 
@@ -62,17 +80,50 @@ def _with_scheme(url):
     return url if "://" in url else "https://" + url
 
 
-def resolve_endpoint(product, region, endpoint_url=None, use_vpc=None, env=None):
-    """The base URL (scheme, host, optional path, no trailing slash) for `product` in `region`.
+def endpoint_override(kind, value=None, option=None, env_names=(), base_url=None, env=None):
+    """The URL template that governs the API `kind` and the name of the setting it came from, or
+    (None, None) when the built-in default applies.
 
-    Precedence: `endpoint_url` (module option), the product's environment variable, then the public
-    (or VPC) host. Overrides may contain `{region}`, filled with the region.
+    Options before the environment, the specific before the base URL: the specific option (`value`, named
+    `option`), the base_url option, the specific environment variables `env_names`, then
+    ALIBABA_CLOUD_CLOUDSSO_BASE_URL. The base URL gets the API's path below it.
+    """
+    env = os.environ if env is None else env
+    if value:
+        return value, option
+    if base_url:
+        return _with_scheme(base_url) + BASE_PATHS[kind], BASE_URL_OPTION
+    for name in env_names:
+        if env.get(name):
+            return env[name], name
+    if env.get(BASE_URL_ENV):
+        return _with_scheme(env[BASE_URL_ENV]) + BASE_PATHS[kind], BASE_URL_ENV
+    return None, None
+
+
+def resolve_endpoint(product, region, endpoint_url=None, use_vpc=None, env=None, base_url=None):
+    """The base URL (scheme, host, optional path, no trailing slash) for `product` in `region`."""
+    return resolve_endpoint_setting(product, region, endpoint_url, use_vpc, env, base_url)[0]
+
+
+def resolve_endpoint_setting(product, region, endpoint_url=None, use_vpc=None, env=None, base_url=None,
+                             option="endpoint_url"):
+    """(base URL, name of the setting that chose it or None for the public host) for `product` in `region`.
+
+    Precedence: `endpoint_url` (the module option named `option`), the base_url option, the product's
+    environment variable, ALIBABA_CLOUD_CLOUDSSO_BASE_URL, then the public (or VPC) host. Overrides may contain
+    `{region}`, filled with the region.
     """
     env = os.environ if env is None else env
     info = PRODUCTS[product]
-    override = endpoint_url or env.get(info["env"])
+    override, setting = endpoint_override(product, endpoint_url, option, (info["env"],), base_url, env)
     if override:
-        return _with_scheme(_fill(override, region))
+        return _with_scheme(_fill(override, region)), setting
+    return _public_endpoint(product, region, use_vpc, env), None
+
+
+def _public_endpoint(product, region, use_vpc, env):
+    info = PRODUCTS[product]
     if use_vpc is None:
         use_vpc = str(env.get(VPC_ENV, "")).lower() == "true"
     if product == "sts":
@@ -84,11 +135,47 @@ def resolve_endpoint(product, region, endpoint_url=None, use_vpc=None, env=None)
     return "https://" + _fill(template, region)
 
 
-def scim_endpoint_template(override=None, env=None):
-    env = os.environ if env is None else env
-    return override or env.get(SCIM_ENDPOINT_ENV) or SCIM_ENDPOINT_TEMPLATE
+def scim_endpoint_setting(override=None, env=None, base_url=None, option="scim_endpoint"):
+    """(SCIM URL template, name of the setting that gave it or None for CloudSSO's public one)."""
+    template, setting = endpoint_override("scim", override, option, (SCIM_ENDPOINT_ENV,), base_url, env)
+    return (template, setting) if template else (SCIM_ENDPOINT_TEMPLATE, None)
 
 
-def scim_endpoint(region, override=None, env=None):
+def scim_endpoint_template(override=None, env=None, base_url=None):
+    return scim_endpoint_setting(override, env, base_url)[0]
+
+
+def scim_endpoint(region, override=None, env=None, base_url=None):
     """The SCIM base URL an identity provider uses for a directory in `region` (no trailing slash)."""
-    return _with_scheme(_fill(scim_endpoint_template(override, env), region))
+    return _with_scheme(_fill(scim_endpoint_template(override, env, base_url), region))
+
+
+def is_loopback(host):
+    """127.0.0.0/8, ::1 and the name localhost: traffic to them never leaves this machine."""
+    host = (host or "").strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    if ipaddress is None:
+        return host == "::1" or host.startswith("127.")
+    try:
+        return ipaddress.ip_address(u"%s" % host).is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_http(url, setting, allowed=False):
+    """The message that refuses `url` when it is plain http to a host off this machine, else None.
+
+    A SCIM secret, an access key signature or an Entra client secret would cross the network in clear;
+    only loopback (the emulator, a local proxy) is accepted unless `allowed` (allow_insecure_http).
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None  # not a URL at all: the transport reports it
+    if allowed or parts.scheme.lower() != "http" or is_loopback(host):
+        return None
+    return ("refusing plain http to %s (%s, set by %s): secrets would cross the network unencrypted. Use "
+            "https, or set %s=true if the network to that host is trusted"
+            % (host, url.split("?")[0], setting or "the default", INSECURE_HTTP_OPTION))

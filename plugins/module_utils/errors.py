@@ -15,11 +15,12 @@ class AlibabaCloudError(Exception):
 
     `status` is the HTTP status (None when no answer came back), `code` the service's error code,
     `request_id` the service's RequestId. `request_sent` tells the retry logic whether the request may
-    have reached the server: False only when the connection failed before anything was sent.
+    have reached the server: False only when the connection failed before anything was sent. `final`: no
+    retry can help (a host name that does not exist, a refused connection to this machine).
     """
 
     def __init__(self, message, code=None, status=None, request_id=None, action=None, endpoint=None,
-                 recommend=None, request_sent=True, retry_after=None, attempts=1):
+                 recommend=None, request_sent=True, retry_after=None, attempts=1, final=False):
         super(AlibabaCloudError, self).__init__(message)
         self.message = message
         self.code = code
@@ -31,6 +32,7 @@ class AlibabaCloudError(Exception):
         self.request_sent = request_sent
         self.retry_after = retry_after
         self.attempts = attempts
+        self.final = final
 
     @property
     def is_throttling(self):
@@ -71,24 +73,33 @@ def ram_action(product, action):
     return "%s:%s" % (RAM_PREFIX.get(product, product), action)
 
 
-def explain(error, product=None):
+def governed_by(setting):
+    """Where to look when an endpoint cannot be reached: the setting that chose it, else the region."""
+    if setting:
+        return "check %s (it chose this endpoint) and the network" % setting
+    return "check region (this is the public endpoint; endpoint_url or base_url override it) and the network"
+
+
+def explain(error, product=None, setting=None):
     """A sentence or two that names the problem and the way out. Built only from the error's
-    code, action and the service's message, which never holds a secret."""
+    code, action and the service's message, which never holds a secret. `setting` is the option or
+    environment variable that chose the endpoint the error happened at (None: the public endpoint)."""
     code = error.code or ""
     action = error.action or "the request"
     where = " at %s" % error.endpoint if error.endpoint else ""
     if isinstance(error, CredentialError):
         return "No usable Alibaba Cloud credentials: %s" % error.message
     if code == CONNECTION_FAILED:
-        return ("Cannot reach the endpoint%s for %s: %s. Check region, endpoint_url and the network "
-                "(proxy, firewall, DNS)." % (where, action, error.message))
+        check = governed_by(setting)
+        return ("Cannot reach the endpoint%s for %s: %s. %s%s (proxy, firewall, DNS)."
+                % (where, action, error.message, check[0].upper(), check[1:]))
     if code == TLS_ERROR:
         return "TLS to the endpoint%s failed for %s: %s" % (where, action, error.message)
     if code == INVALID_ENDPOINT:
         return "The endpoint URL for %s is not usable: %s" % (action, error.message)
     if code == TIMEOUT:
-        return ("%s timed out%s after %s attempt(s): %s. Raise `timeout` or check the endpoint."
-                % (action, where, error.attempts, error.message))
+        return ("%s timed out%s after %s attempt(s): %s. Raise `timeout`, or %s."
+                % (action, where, error.attempts, error.message, governed_by(setting)))
     if code == "SignatureDoesNotMatch":
         return ("%s was rejected with SignatureDoesNotMatch: the access key secret does not belong to the access "
                 "key ID (or the request was altered by a proxy). Check access_key_secret." % action)

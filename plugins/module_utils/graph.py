@@ -48,7 +48,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
     TIMEOUT,
     TLS_ERROR,
 )
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send, shorten
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import (
     DEFAULT_MAX_RETRIES,
     jittered_backoff,
@@ -124,8 +124,9 @@ def entra_argument_spec():
         client_assertion_file=dict(type="path"),
         service_principal_id=dict(type="str", required=True),
         job_id=dict(type="str"),
-        graph_endpoint=dict(type="str", fallback=(env_fallback, list(GRAPH_ENDPOINT_ENV))),
-        login_endpoint=dict(type="str", fallback=(env_fallback, list(LOGIN_ENDPOINT_ENV))),
+        # Their variables (and the base URL) are read by graph_client_from_module, which names the one in use.
+        graph_endpoint=dict(type="str"),
+        login_endpoint=dict(type="str"),
     )
 
 
@@ -154,9 +155,7 @@ def redact(text, secrets=()):
         text = text.replace(secret, REDACTED)
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
-    if len(text) > MAX_MESSAGE:
-        text = text[:MAX_MESSAGE] + "..."
-    return text
+    return shorten(text, MAX_MESSAGE)
 
 
 class GraphError(AlibabaCloudError):
@@ -258,16 +257,19 @@ def graph_retry_policy(transient_retries=TRANSIENT_RETRIES):
     return should_retry
 
 
-def explain_graph(error):
-    """A message that names the problem and the way out (the error's message is already scrubbed)."""
+def explain_graph(error, setting=None):
+    """A message that names the problem and the way out (the error's message is already scrubbed).
+    `setting` is the option or variable that chose the endpoint the error happened at."""
     code = error.code or ""
     action = error.action or "the request"
     aadsts = getattr(error, "aadsts", None)
     detail = error.message
     if code in (CONNECTION_FAILED, TIMEOUT, TLS_ERROR, INVALID_ENDPOINT):
         where = " at %s" % error.endpoint if error.endpoint else ""
-        return ("%s could not reach Microsoft Graph or the login endpoint%s (%s): %s. Check graph_endpoint, "
-                "login_endpoint and the network." % (action, where, code, detail))
+        check = ("Check %s (it chose this endpoint)" % setting if setting else
+                 "Check graph_endpoint, login_endpoint (or base_url)")
+        return ("%s could not reach Microsoft Graph or the login endpoint%s (%s): %s. %s and the network."
+                % (action, where, code, detail, check))
     if aadsts in (7000215, 7000222) or (code == "invalid_client" and aadsts is None):
         return ("Entra ID rejected the client credential (%s, AADSTS%s): %s. Check client_secret (the secret's "
                 "value, not its ID) or that it has not expired." % (code, aadsts or "?", detail))
@@ -626,11 +628,28 @@ def graph_client_from_module(module):
             credential.read_assertion_file()  # refused before any call, not at the first token request
     except EntraConfigError as error:
         module.fail_json(msg=str(error), changed=False)
-    return GraphClient(
+    endpoints, settings = {}, {}
+    for kind, default, env_names in (("graph", DEFAULT_GRAPH_ENDPOINT, GRAPH_ENDPOINT_ENV),
+                                     ("login", DEFAULT_LOGIN_ENDPOINT, LOGIN_ENDPOINT_ENV)):
+        option = "%s_endpoint" % kind
+        template, settings[kind] = module.override(kind, params.get(option), option, env_names)
+        endpoints[option] = module.endpoint_url(template or default, settings[kind])
+    client = GraphClient(
         module.session, params["tenant_id"], params["client_id"], credential,
-        graph_endpoint=params.get("graph_endpoint"), login_endpoint=params.get("login_endpoint"),
         timeout=params["timeout"], validate_certs=params["validate_certs"], max_retries=params["max_retries"],
-        register_secret=module.register_secret)
+        register_secret=module.register_secret, **endpoints)
+    # Graph and login may share one base URL (the emulator's): the path tells them apart, not the host.
+    client.endpoint_settings = settings
+    return client
+
+
+def _setting_at(url, graph):
+    """The option or variable that chose the endpoint `url` is on (a token request is the login endpoint's)."""
+    settings = getattr(graph, "endpoint_settings", {})
+    url = url or ""
+    if url.startswith(graph.login_endpoint + "/") and "/oauth2/" in url:
+        return settings.get("login")
+    return settings.get("graph") if url.startswith(graph.graph_endpoint) else settings.get("login")
 
 
 def _at(url, graph):
@@ -644,7 +663,7 @@ def fail_graph(module, error, graph=None, **result):
     if isinstance(error, CredentialError) and error.action == "Entra ID token request":
         message = "Entra ID client credential problem: %s" % error.message
     elif isinstance(error, GraphError) or (graph is not None and _at(error.endpoint, graph)):
-        message = explain_graph(error)
+        message = explain_graph(error, _setting_at(error.endpoint, graph) if graph is not None else None)
         if getattr(error, "aadsts", None) and graph is not None:
             message += " (The sign-in used the %s.)" % graph.credential.description
     else:

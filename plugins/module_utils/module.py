@@ -27,9 +27,10 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials impo
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import (
     cloudsso_region_warning,
+    endpoint_override,
+    insecure_http,
     is_valid_region,
-    scim_endpoint,
-    scim_endpoint_template,
+    scim_endpoint_setting,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import (
@@ -39,6 +40,8 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import
 )
 
 REGION_ENV = ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID")
+# The option that overrides each product's endpoint when it is not the module's own (that one is endpoint_url).
+ENDPOINT_OPTIONS = dict(actiontrail="actiontrail_endpoint_url", sts="sts_endpoint_url")
 
 
 def auth_argument_spec():
@@ -59,6 +62,10 @@ def auth_argument_spec():
         )),
         ecs_role_name=dict(type="str"),
         endpoint_url=dict(type="str"),
+        base_url=dict(type="str"),
+        actiontrail_endpoint_url=dict(type="str"),
+        sts_endpoint_url=dict(type="str"),
+        allow_insecure_http=dict(type="bool", default=False),
         use_vpc_endpoint=dict(type="bool"),
         validate_certs=dict(type="bool", default=True),
         timeout=dict(type="int", default=30),
@@ -87,6 +94,8 @@ class AlibabaCloudModule(object):
         self._provider = None
         self._clients = {}
         self._warned_regions = set()
+        # base URL -> the option or environment variable that chose it, to name it when a call fails there
+        self._endpoint_settings = {}
 
     # --- Ansible passthrough -------------------------------------------------------------------------
     def fail_json(self, **kwargs):
@@ -151,15 +160,34 @@ class AlibabaCloudModule(object):
     def scim_endpoint(self, override=None, region=None):
         """The SCIM base URL; the region (`region`, else the module's) is needed only when the URL template
         names it. Fails unless the result is an http(s) URL: an identity provider would be given it."""
-        template = scim_endpoint_template(override)
+        template, setting = scim_endpoint_setting(override, base_url=self.params.get("base_url"))
         if region and "{region}" in template:
             self.warn_unknown_directory_region(region)
-        url = scim_endpoint((region or self.region) if "{region}" in template else None, template)
+        url = self.endpoint_url(template, setting, region)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", url):
-            self.fail_json(msg="scim_endpoint %r is not an http(s) URL (for example "
-                               "https://cloudsso-scim-cn-shanghai.aliyun.com/scim/v2)" % url, changed=False)
+            self.fail_json(msg="%s %r is not an http(s) URL (for example https://cloudsso-scim-cn-shanghai.aliyun.com"
+                               "/scim/v2)" % (setting or "scim_endpoint", url), changed=False)
         return url
+
+    def endpoint_url(self, template, setting, region=None):
+        """`template` ({region} filled with `region`, else the module's) as a URL, refused before any connection
+        when it is plain http off loopback; `setting` (the option or variable that chose it) is named in the
+        messages about it."""
+        if "{region}" in template:
+            template = template.replace("{region}", region or self.region)
+        url = template.strip().rstrip("/")
+        url = url if "://" in url else "https://" + url
+        problem = insecure_http(url, setting, self.params.get("allow_insecure_http"))
+        if problem:
+            self.fail_json(msg=problem, changed=False)
+        if setting:
+            self._endpoint_settings[url] = setting
+        return url
+
+    def override(self, kind, value, option, env_names=()):
+        """(URL template, setting) for the API `kind` from its option, its variables, else the base URL."""
+        return endpoint_override(kind, value, option, env_names, base_url=self.params.get("base_url"))
 
     # --- clients -------------------------------------------------------------------------------------
     @property
@@ -180,15 +208,19 @@ class AlibabaCloudModule(object):
         environment override or the public endpoint."""
         product = product or self.product
         region = region or self.region
-        if endpoint_url is None and product == self.product:
-            endpoint_url = self.params.get("endpoint_url")
+        option = "endpoint_url" if product == self.product else ENDPOINT_OPTIONS.get(product)
+        if endpoint_url is None and option:
+            endpoint_url = self.params.get(option)
         key = (product, region, endpoint_url)
         if key not in self._clients:
-            self._clients[key] = RpcClient(
+            self._clients[key] = client = RpcClient(
                 product, region, credentials=self.credentials, endpoint_url=endpoint_url,
                 timeout=self.params["timeout"], validate_certs=self.params["validate_certs"],
                 max_retries=self.params["max_retries"], use_vpc=self.params.get("use_vpc_endpoint"),
-                session=self._session)
+                session=self._session, base_url=self.params.get("base_url"), endpoint_option=option or "endpoint_url",
+                allow_insecure_http=self.params.get("allow_insecure_http"))
+            if client.setting:
+                self._endpoint_settings[client.endpoint] = client.setting
         return self._clients[key]
 
     @property
@@ -204,13 +236,19 @@ class AlibabaCloudModule(object):
     # --- failures ------------------------------------------------------------------------------------
     def fail_from(self, error, prefix=None, **result):
         """fail_json with a message that names the problem; the error's details go under `error`."""
-        message = explain(error, product=self._product_of(error))
+        message = explain(error, product=self._product_of(error), setting=self.setting_of(error.endpoint))
         if prefix:
             message = "%s: %s" % (prefix, message)
         result.setdefault("error", error.to_dict())
         if self._clients:
             result.setdefault("api_calls", self.api_calls)
         self.fail_json(msg=message, **result)
+
+    def setting_of(self, url):
+        """The option or environment variable that chose the endpoint `url` is on, or None (the public host)."""
+        url = url or ""
+        bases = [base for base in self._endpoint_settings if url == base or url.startswith(base + "/")]
+        return self._endpoint_settings[max(bases, key=len)] if bases else None
 
     def _product_of(self, error):
         for client in self._clients.values():

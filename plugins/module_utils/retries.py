@@ -39,7 +39,7 @@ def is_retryable(error, idempotent=True):
     """
     if not isinstance(error, AlibabaCloudError) or isinstance(error, CredentialError):
         return False
-    if error.code in (TLS_ERROR, INVALID_ENDPOINT):
+    if error.code in (TLS_ERROR, INVALID_ENDPOINT) or getattr(error, "final", False):
         return False
     if not error.request_sent:
         return True

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send, shorten
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import is_retryable, jittered_backoff
 
 # RFC 7644 says 401 for a bad token; CloudSSO's exact status is undocumented, so 403 counts as rejected too.
@@ -24,7 +24,7 @@ def _scim_error_detail(response):
         return None
     if isinstance(body, dict):
         detail = body.get("detail") or body.get("Message") or body.get("message")
-        return str(detail)[:300] if detail else None
+        return shorten(detail) if detail else None
     return None
 
 

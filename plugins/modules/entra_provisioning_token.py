@@ -52,7 +52,7 @@ options:
   scim_endpoint:
     description:
       - The Tenant URL to save (C(BaseAddress)), the CloudSSO SCIM base URL of the directory.
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT), then
+      - Defaults to O(base_url) (its C(/region/<region>/scim/v2)), E(ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT), then
         C(https://cloudsso-scim-<region>.aliyun.com/scim/v2). V({region}) is replaced with O(region).
     type: str
   validate:

@@ -49,7 +49,7 @@ options:
   scim_endpoint:
     description:
       - The SCIM base URL to set (C(ScimBaseUrl)), the CloudSSO SCIM endpoint of the directory.
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT), then
+      - Defaults to O(base_url) (its C(/region/<region>/scim/v2)), E(ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT), then
         C(https://cloudsso-scim-<directory_region>.aliyun.com/scim/v2).
     type: str
   directory_region:

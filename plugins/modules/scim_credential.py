@@ -39,7 +39,8 @@ options:
         it ensures the directory has at least one credential.
       - V(enabled) and V(disabled) ensure the selected credential exists with that status. V(enabled)
         with an O(secret_file) that does not exist yet creates a credential (new credentials are Enabled).
-      - V(absent) deletes the selected credential (and removes O(secret_file)). Deleting an Enabled
+      - V(absent) deletes the selected credential (and removes O(secret_file)); it needs O(credential_id) or
+        O(secret_file), as V(enabled) and V(disabled) do. Deleting an Enabled
         credential needs O(force=true), because an identity provider may still use it. Disable it first and check
         with M(alicloud.cloudsso.scim_usage_info) that nothing calls with it.
     type: str
@@ -161,6 +162,8 @@ RETURN = r"""
 credential:
   description:
     - The credential after the run; V(null) when it was deleted or does not exist.
+    - In check mode, the credential the run would leave, for every O(state) alike (a credential that would be
+      created has no C(credential_id) yet).
   returned: always
   type: dict
   contains:

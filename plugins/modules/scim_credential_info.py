@@ -33,7 +33,7 @@ options:
   scim_endpoint:
     description:
       - The SCIM base URL to report in RV(scim_endpoint).
-      - Defaults to E(ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT), then
+      - Defaults to O(base_url) (its C(/region/<region>/scim/v2)), E(ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT), then
         C(https://cloudsso-scim-<region>.aliyun.com/scim/v2). V({region}) is replaced with the region.
     type: str
 extends_documentation_fragment:

@@ -93,11 +93,6 @@ options:
     type: list
     elements: path
     default: []
-  actiontrail_endpoint_url:
-    description:
-      - Override the ActionTrail endpoint. Defaults to E(ALIBABA_CLOUD_ACTIONTRAIL_ENDPOINT), then
-        C(https://actiontrail.<region>.aliyuncs.com).
-    type: str
 extends_documentation_fragment:
   - alicloud.cloudsso.auth
   - alicloud.cloudsso.attributes.read_only
@@ -230,7 +225,6 @@ def main():
             usage_window=dict(type="str", default="24h"),
             use_actiontrail=dict(type="bool", default=True),
             actiontrail_region=dict(type="str"),
-            actiontrail_endpoint_url=dict(type="str"),
             secret_files=dict(type="list", elements="path", default=[], no_log=False),
         ),
         supports_check_mode=True,

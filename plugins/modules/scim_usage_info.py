@@ -85,13 +85,6 @@ options:
         RV(conclusive) is V(false), try the other one.
       - Defaults to O(region).
     type: str
-  actiontrail_endpoint_url:
-    description:
-      - Override the ActionTrail API endpoint, for example V(http://127.0.0.1:8080) for the emulator.
-        V({region}) in the value is replaced with O(actiontrail_region).
-      - Defaults to E(ALIBABA_CLOUD_ACTIONTRAIL_ENDPOINT), then C(https://actiontrail.<region>.aliyuncs.com).
-      - O(endpoint_url) overrides the CloudSSO endpoint only (used to list the credentials of O(directory_id)).
-    type: str
   stop_when_found:
     description:
       - Stop paging as soon as every checked credential has been seen in an event. "Is the new credential in
@@ -394,7 +387,6 @@ def main():
             until=dict(type="str"),
             event_names=dict(type="list", elements="str", default=["ListUsers"]),
             actiontrail_region=dict(type="str"),
-            actiontrail_endpoint_url=dict(type="str"),
             stop_when_found=dict(type="bool", default=False),
             max_calls_per_second=dict(type="float", default=2.0),
             max_pages=dict(type="int"),

@@ -11,6 +11,9 @@ import yaml
 from tests.ecosystem.support import ARTIFACT_NAME, BIN, ROOT, ansible_env, run
 
 
+EE_ARTIFACT = "alicloud-cloudsso.tar.gz"
+
+
 def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -18,15 +21,21 @@ def sha256(path):
 def test_ansible_builder_create_gives_a_complete_context(artifact, tmp_path):
     definition = yaml.safe_load(open(os.path.join(ROOT, "execution-environment.yml")))
     assert definition["version"] == 3
-    # the definition names the artifact of galaxy.yml's version
+    # The definition names no version: `make ee` copies the artifact to a version-less name and tags the image
+    # with galaxy.yml's version, so a version bump in galaxy.yml cannot leave the definition behind.
+    version = yaml.safe_load(open(os.path.join(ROOT, "galaxy.yml")))["version"]
+    assert version not in open(os.path.join(ROOT, "execution-environment.yml")).read()
     shipped = [f["src"] for f in definition["additional_build_files"]]
-    assert shipped == [".build/dist/" + ARTIFACT_NAME]
+    assert shipped == [".build/dist/" + EE_ARTIFACT]
     assert definition["dependencies"]["galaxy"]["collections"] == [
-        {"name": "collections/" + ARTIFACT_NAME, "type": "file"}]
+        {"name": "collections/" + EE_ARTIFACT, "type": "file"}]
+    make = run(["make", "-n", "ee"], cwd=ROOT).stdout
+    assert "cp .build/dist/%s .build/dist/%s" % (ARTIFACT_NAME, EE_ARTIFACT) in make
+    assert "-t alicloud-cloudsso-ee:%s" % version in make
     for name in ("execution-environment.yml", "requirements.txt"):
         shutil.copy(os.path.join(ROOT, name), str(tmp_path / name))
     os.makedirs(str(tmp_path / ".build" / "dist"))
-    shutil.copy(artifact, str(tmp_path / ".build" / "dist" / ARTIFACT_NAME))
+    shutil.copy(artifact, str(tmp_path / ".build" / "dist" / EE_ARTIFACT))
     context = tmp_path / "context"
     run([os.path.join(BIN, "ansible-builder"), "create", "-f", str(tmp_path / "execution-environment.yml"),
          "-c", str(context), "--output-filename", "Containerfile"])
@@ -34,8 +43,8 @@ def test_ansible_builder_create_gives_a_complete_context(artifact, tmp_path):
     assert 'EE_BASE_IMAGE="%s"' % definition["images"]["base_image"]["name"] in containerfile
     assert "ansible-core" in containerfile and "ansible-runner" in containerfile
     build = context / "_build"
-    assert sha256(str(build / "collections" / ARTIFACT_NAME)) == sha256(artifact)
-    assert yaml.safe_load(open(str(build / "requirements.yml")))["collections"][0]["name"] == "collections/" + ARTIFACT_NAME
+    assert sha256(str(build / "collections" / EE_ARTIFACT)) == sha256(artifact)
+    assert yaml.safe_load(open(str(build / "requirements.yml")))["collections"][0]["name"] == "collections/" + EE_ARTIFACT
     assert "requests" in open(str(build / "requirements.txt")).read()
 
     # The galaxy stage: `ansible-galaxy collection install -r requirements.yml` in /build (= _build).

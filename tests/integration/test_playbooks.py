@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 
 import yaml
 
@@ -29,9 +30,25 @@ def test_expiry_report_fails_on_a_credential_expiring_soon(cloud):
                             "two": {"scim_rotation_directory_id": two, "scim_rotation_auth": cloud.auth[two]}})
     report = os.path.join(cloud.work, "expiry.json")
     run = cloud.runner.playbook(EXPIRY, {"expiry_report_days": 60, "expiry_report_path": report,
-                                         "expiry_report_usage": False}, inventory=inv, expect_rc=2)
-    assert "SCIM credentials expiring within 60 days: %s" % soon in run.stdout
-    assert fresh not in run.stdout.split("expiring within 60 days")[-1].split("\n")[0]
+                                         "expiry_report_usage": False}, inventory=inv, expect_rc=2, verbosity=0)
+    # The directory that expires is the failed host, not the run_once host; the others are not failed.
+    assert "fatal: [soon]" in run.stdout and "fatal: [fresh]" not in run.stdout and "fatal: [two]" not in run.stdout
+    recap = run.stdout.split("PLAY RECAP")[-1]
+    assert re.search(r"soon\s+:.*failed=1", recap) and re.search(r"fresh\s+:.*failed=0", recap)
+    (soon_cred,) = [c for c in cloud.credentials(soon)]
+    assert "%s: %s expires within 60 days" % (soon, soon_cred) in run.stdout
+    # A table on screen: a header, a rule, one line per credential with its verdict; not one long line.
+    assert re.search(r"directory\s+credential\s+status\s+age\s+expires in\s+last used\s+verdict", run.stdout)
+    assert re.search(r"%s\s+%s\s+Enabled\s+\d+ d\s+\d+ d\s+not checked\s+EXPIRES SOON: rotate" % (soon, soon_cred),
+                     run.stdout)
+    assert re.search(r"%s\s+scimcred-\w+\s+Disabled\s+.*disabled" % two, run.stdout)
+    assert "; " not in [line for line in run.stdout.splitlines() if soon_cred in line and "EXPIRES" in line][0]
+    # Markdown and HTML next to the JSON, for a ticket.
+    markdown = open(report[:-len(".json")] + ".md").read()
+    assert "| directory | credential | status | age | expires in | last used | verdict |" in markdown
+    assert re.search(r"\| %s \| %s \| Enabled \| .* \| EXPIRES SOON: rotate \|" % (soon, soon_cred), markdown)
+    html = open(report[:-len(".json")] + ".html").read()
+    assert "<th>expires in</th>" in html and "<td>%s</td>" % soon_cred in html and html.count("<tr>") == 5
     data = json.load(open(report))
     rows = dict((row["directory_id"], row) for row in data["directories"])
     assert set(rows) == {soon, fresh, two}
@@ -46,9 +63,13 @@ def test_expiry_report_can_warn_and_shows_the_credential_in_use(cloud):
                                               "credential_id": cred["credential_id"]})
     cloud.control.call("POST", "idps/%s/sync" % idp["idp_id"])
     inv = inventory(cloud, {"corp": {"directory_id": directory_id, "region": "cn-shanghai"}})
-    run = cloud.runner.playbook(EXPIRY, {"expiry_report_days": 60, "expiry_report_fail": False}, inventory=inv)
+    run = cloud.runner.playbook(EXPIRY, {"expiry_report_days": 60, "expiry_report_fail": False}, inventory=inv,
+                                verbosity=0)
     assert "WARNING: SCIM credentials expiring within 60 days: %s" % directory_id in run.stdout
-    assert "%s Enabled" % cred["credential_id"] in run.stdout and "(in use)" in run.stdout
+    assert "fatal:" not in run.stdout
+    # ActionTrail's last use is in the table.
+    assert re.search(r"%s\s+Enabled\s+\d+ d\s+\d+ d\s+\d{4}-\d\d-\d\dT[\d:]+Z\s+EXPIRES SOON" % cred["credential_id"],
+                     run.stdout)
 
 
 def test_rotate_playbook_rotates_each_directory_with_short_host_variable_names(cloud):

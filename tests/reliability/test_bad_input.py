@@ -261,6 +261,17 @@ SEMANTIC = {
     "actiontrail_endpoint_url": [("unusable", lambda w: dict(w.full_auth, actiontrail_endpoint_url="ftp://127.0.0.1:1",
                                                              directory_id=w.full_directory),
                                   r"The endpoint URL for LookupEvents is not usable")],
+    # An auth option since every module of the group accepts it; these two do not read ActionTrail.
+    "scim_credential:actiontrail_endpoint_url": [],
+    "scim_credential_info:actiontrail_endpoint_url": [],
+    "idaas_provisioning_token:actiontrail_endpoint_url": [],
+    "base_url": [("plain http off loopback", {"base_url": "http://all.emulator.invalid"},
+                  r"refusing plain http to all\.emulator\.invalid .*set by base_url",
+                  lambda w: dict.fromkeys(("ALIBABA_CLOUD_CLOUDSSO_ENDPOINT", "ALIBABA_CLOUD_IDAAS_ENDPOINT",
+                                           "ALIBABA_CLOUD_CLOUDSSO_SCIM_ENDPOINT"), ""))],
+    "sts_endpoint_url": [("plain http off loopback", {"sts_endpoint_url": "http://sts.emulator.invalid",
+                                                      "assume_role": {"role_arn": ROLE_ARN}},
+                          r"refusing plain http to sts\.emulator\.invalid .*set by sts_endpoint_url")],
     "max_calls_per_second": [
         ("3", {"max_calls_per_second": 3}, r"max_calls_per_second must be more than 0 and at most 2"),
         ("0", {"max_calls_per_second": 0}, r"max_calls_per_second must be more than 0 and at most 2")],
@@ -629,6 +640,12 @@ ROLE_CASES = {
     "scim_rotation_actiontrail_region": [("malformed", {"scim_rotation_actiontrail_region": "Bad!"},
                                           r"actiontrail_region 'Bad!' is not a valid Alibaba Cloud region ID")],
 }
+# Every endpoint variable: plain http off loopback stops the run before it starts.
+ROLE_CASES.update(("scim_rotation_%s" % name, [("plain http off loopback",
+                                                {"scim_rotation_%s" % name: "http://%s.emulator.invalid" % name},
+                                                r"scim_rotation_%s: plain http to a host other than this machine" % name)])
+                  for name in ("base_url", "endpoint_url", "actiontrail_endpoint_url", "sts_endpoint_url",
+                               "idaas_endpoint_url", "graph_endpoint", "login_endpoint"))
 # Bad values the role notices only after it has written (created the new credential, or later), or never:
 # prepare.yml checks them up front (test_role_bad_input_found_late).
 ROLE_LATE = {

@@ -48,7 +48,7 @@ def make(code=None, status=None, message="service message", action="CreateSCIMSe
     (make(TIMEOUT, None, "no answer within 30 seconds (ReadTimeout)", attempts=1), "cloudsso",
      ["timed out", "cloudsso.cn-shanghai.aliyuncs.com", "Raise `timeout`"]),
     (make(CONNECTION_FAILED, None, "Connection refused"), "cloudsso",
-     ["Cannot reach the endpoint", "Connection refused", "region, endpoint_url"]),
+     ["Cannot reach the endpoint", "Connection refused", "Check region", "endpoint_url or base_url"]),
     (make(TLS_ERROR, None, "CERTIFICATE_VERIFY_FAILED"), "cloudsso", ["TLS", "CERTIFICATE_VERIFY_FAILED"]),
     (make(INVALID_ENDPOINT, None, "invalid endpoint URL"), "cloudsso", ["not usable"]),
     (make("InvalidSecurityToken.Expired", 400), "cloudsso", ["InvalidSecurityToken.Expired", "STS security token"]),

@@ -69,7 +69,7 @@ def fault_args(kind, args):
     if kind == "latency":
         args["timeout"] = TIMEOUT
     if kind == "refused":
-        args["max_retries"] = 2  # a refused connection is retried (nothing was sent): keep the backoff short
+        args["max_retries"] = 2  # keep the backoff of the retried kinds short
     return args
 
 

@@ -129,7 +129,10 @@ def test_check_mode_returns_the_predicted_credential_for_every_state(cloud):
              ("result_delete", directory_id, {"state": "absent", "credential_id": disabled["credential_id"]}),
              ("result_keep", directory_id, {"state": "present", "credential_id": enabled["credential_id"]}),
              ("result_create", other, {"state": "enabled", "secret_file": new_file})]
-    tasks = [{"name": name, "alicloud.cloudsso.scim_credential": dict(options, directory_id=directory),
+    # The other directory is another account's (one directory per account): its task reaches it with that
+    # account's role (cloud.auth).
+    tasks = [{"name": name, "alicloud.cloudsso.scim_credential": dict(options, directory_id=directory,
+                                                                      **cloud.auth.get(directory, {})),
               "register": name, "check_mode": True} for name, directory, options in cases]
     tasks.append({"name": "Show", "ansible.builtin.debug": {"msg": "{{ %s }}" % (
         "{" + ", ".join("'%s': %s.credential" % (name, name) for name, _, _ in cases) + "}")}})

@@ -13,7 +13,6 @@ import os
 import time
 from datetime import timedelta
 
-from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
     CREDENTIAL_LIMIT,
@@ -143,14 +142,6 @@ def unaccounted(marker, credentials, known_id=None):
     return found
 
 
-def debug_is_on(ansible_module):
-    """ANSIBLE_DEBUG (or `debug` in ansible.cfg) is on for this task: ansible-core passes it as
-    `_ansible_debug`; the environment is checked too, for a module run without the controller."""
-    if getattr(ansible_module, "_debug", False):
-        return True
-    return boolean(os.environ.get("ANSIBLE_DEBUG") or "", strict=False)
-
-
 def diff_view(record, deleted=False):
     if record is None or deleted:
         return {"exists": False}
@@ -168,10 +159,10 @@ class ScimCredentialRunner(object):
 
     def run(self):
         p = self.params
-        if p["return_secret"] and not self.module.module.no_log:
+        if p["return_secret"] and not self.module.no_log:
             self.module.fail_json(msg="return_secret=true puts the secret in the task result: set no_log: true on "
                                       "the task (and never debug the registered variable)")
-        if p["return_secret"] and debug_is_on(self.module.module):
+        if p["return_secret"] and self.module.debug:
             self.module.fail_json(msg="return_secret=true is refused while ANSIBLE_DEBUG is on: ansible-core then "
                                       "prints every module's raw result and arguments, no_log ones included, so the "
                                       "secret would be in the output. Turn ANSIBLE_DEBUG off, or keep the secret in "
@@ -392,6 +383,6 @@ class ScimCredentialRunner(object):
         result["credential"] = record
         if self.params["return_secret"]:
             result["secret"] = secret or (file_data or {}).get("credential_secret")
-        if self.module.module._diff:
+        if self.module.diff_mode:
             result["diff"] = dict(before=before, after=after)
         self.module.exit_json(**result)

@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import (
@@ -109,6 +110,24 @@ class AlibabaCloudModule(object):
     def warn(self, message):
         self.module.warn(message)
 
+    @property
+    def diff_mode(self):
+        """The task runs with --diff (or `diff: true`): return `diff` with before and after."""
+        return bool(self.module._diff)
+
+    @property
+    def no_log(self):
+        """The task has `no_log: true`: values it returns are hidden from every output."""
+        return bool(self.module.no_log)
+
+    @property
+    def debug(self):
+        """ANSIBLE_DEBUG (or `debug` in ansible.cfg) is on for this task: ansible-core passes it as
+        `_ansible_debug`; the environment is checked too, for a module run without the controller."""
+        if getattr(self.module, "_debug", False):
+            return True
+        return boolean(os.environ.get("ANSIBLE_DEBUG") or "", strict=False)
+
     def register_secret(self, value):
         """Mask `value` in everything the module returns, warnings and errors included."""
         if value:
@@ -149,6 +168,18 @@ class AlibabaCloudModule(object):
         if self.product == "cloudsso":
             self.warn_unknown_directory_region(region)
         return region
+
+    def region_if_known(self):
+        """The region from the option, the environment or the CLI profile, or None when none is set (or the
+        profile cannot be read): for modules that need a region only for an optional check."""
+        region = self.params.get("region") or next(
+            (os.environ[name] for name in REGION_ENV if os.environ.get(name)), None)
+        if not region:
+            try:
+                region = profile_region(self.params)
+            except AlibabaCloudError:
+                return None
+        return region or None
 
     def warn_unknown_directory_region(self, region):
         """Warn once per region that no document names as a CloudSSO directory region."""

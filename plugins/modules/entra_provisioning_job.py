@@ -321,7 +321,7 @@ def main():
     except AlibabaCloudError as error:
         fail_graph(module, error, graph, **result)
 
-    if module.module._diff:
+    if module.diff_mode:
         after = "Active" if result["changed"] and module.check_mode and p["state"] else result["job"]["code"]
         result["diff"] = dict(before=dict(code=result["status_before"]), after=dict(code=after))
     result["graph_calls"] = graph.api_calls

@@ -206,14 +206,12 @@ graph_calls:
   sample: 5
 """
 
-import os
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
     CloudSSO,
     validate_credential_id,
     validate_directory_id,
 )
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import profile_region
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
     EntraConfigError,
@@ -226,18 +224,8 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
     same_url,
     sole_enabled_credential,
 )
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import REGION_ENV, AlibabaCloudModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError
-
-
-def region_known(module):
-    """Whether the directory's region can be found without failing the task (module.region fails it)."""
-    if module.params.get("region") or any(os.environ.get(name) for name in REGION_ENV):
-        return True
-    try:
-        return bool(profile_region(module.params))
-    except AlibabaCloudError:
-        return False
 
 
 def credential_proof(module, directory_id, credential_id):
@@ -245,7 +233,7 @@ def credential_proof(module, directory_id, credential_id):
     if not (directory_id and credential_id):
         return False, "the token's CloudSSO credential is not known (give token_file as a secret file, or " \
                       "credential_id and directory_id)"
-    if not region_known(module):
+    if not module.region_if_known():
         module.warn("No region is set, so the credentials of %s cannot be read to check whether Entra ID already "
                     "holds this token; the token is saved." % directory_id)
         return False, "the directory's region is not known"
@@ -342,7 +330,7 @@ def main():
     except AlibabaCloudError as error:
         fail_graph(module, error, graph, **result)
 
-    if module.module._diff:
+    if module.diff_mode:
         kept = dict((k, v) for k, v in (saved_secrets or {}).items() if k not in ("BaseAddress", "SecretToken"))
         result["diff"] = dict(
             before=dict(base_address=saved_base or "(not readable)", settings=kept if saved_secrets is not None

@@ -206,7 +206,7 @@ def main():
     except AlibabaCloudError as error:
         module.fail_from(error, **result)
 
-    if module.module._diff:
+    if module.diff_mode:
         token_note = {True: "(replaced)", False: "(unchanged)", None: "(written; the saved one cannot be read)"}
         result["diff"] = dict(
             before=dict(scim_base_url=result["previous_scim_endpoint"], access_token="(hidden)"),

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import credential_state as cs
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
 
 D = "d-00fc2p61abcd"
 
@@ -136,8 +137,11 @@ def test_unaccounted_credentials_of_an_inflight_marker():
 def test_debug_is_on(monkeypatch, debug, env, on):
     class Module(object):
         _debug = debug
+
+    class Wrapper(object):
+        module = Module()
     if env is None:
         monkeypatch.delenv("ANSIBLE_DEBUG", raising=False)
     else:
         monkeypatch.setenv("ANSIBLE_DEBUG", env)
-    assert cs.debug_is_on(Module()) is on
+    assert AlibabaCloudModule.debug.fget(Wrapper()) is on

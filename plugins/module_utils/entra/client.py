@@ -34,8 +34,8 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.signin imp
     token_url,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import ApiError, CredentialError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (CONNECTION_FAILED, INVALID_ENDPOINT, TIMEOUT,
-                                                                             TLS_ERROR)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import CONNECTION_FAILED, INVALID_ENDPOINT
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import TIMEOUT, TLS_ERROR
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import DEFAULT_MAX_RETRIES, jittered_backoff
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send, shorten
 

@@ -397,4 +397,3 @@ def proven_saved(reason, saved_valid):
     if saved_valid:
         return True, "%s and Entra ID authenticates with the saved token" % reason
     return False, "Entra ID cannot authenticate with the saved token"
-

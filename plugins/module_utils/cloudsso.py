@@ -89,6 +89,16 @@ def invalid_ids(params):
     return [problem for problem in problems if problem]
 
 
+def sole_enabled_credential(credentials, credential_id):
+    """True when `credential_id` is the directory's only Enabled credential (`credentials`: records as
+    credential_record returns them), False when it is not, None when it is not in the list at all."""
+    ids = [c.get("credential_id") for c in credentials]
+    if credential_id not in ids:
+        return None
+    enabled = [c.get("credential_id") for c in credentials if c.get("status") == ENABLED]
+    return enabled == [credential_id]
+
+
 class CloudSSO(object):
     """The SCIM credential actions of one directory's region. `client` is an RpcClient for cloudsso."""
 

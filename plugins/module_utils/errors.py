@@ -3,25 +3,31 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""One exception type for every remote failure, and the words that explain it to a user."""
+"""The exceptions for remote failures, and the words that explain them to a user.
+
+`ApiError` is what every remote failure is, whatever the service: code that handles any of them catches
+it (the retry decorator, the module base's `fail_from`). `AlibabaCloudError` is a failed call to an Alibaba
+Cloud API (and any failure below one: connection, TLS, timeout); Microsoft Graph failures are
+`entra.client.GraphError`. A kind of error that has its own words for a user overrides `explanation()`.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 
-class AlibabaCloudError(Exception):
+class ApiError(Exception):
     """A failed call to a remote API.
 
     `status` is the HTTP status (None when no answer came back), `code` the service's error code,
-    `request_id` the service's RequestId. `request_sent` tells the retry logic whether the request may
+    `request_id` the service's request ID. `request_sent` tells the retry logic whether the request may
     have reached the server: False only when the connection failed before anything was sent. `final`: no
     retry can help (a host name that does not exist, a refused connection to this machine).
     """
 
     def __init__(self, message, code=None, status=None, request_id=None, action=None, endpoint=None,
                  recommend=None, request_sent=True, retry_after=None, attempts=1, final=False):
-        super(AlibabaCloudError, self).__init__(message)
+        super(ApiError, self).__init__(message)
         self.message = message
         self.code = code
         self.status = status
@@ -49,9 +55,17 @@ class AlibabaCloudError(Exception):
             ("request_id", self.request_id), ("action", self.action), ("attempts", self.attempts),
         ) if v is not None)
 
+    def explanation(self, product=None, setting=None):
+        """This kind of error's own message for `explain()`, or None to use the common one."""
+        return None
+
+
+class AlibabaCloudError(ApiError):
+    """A failed call to an Alibaba Cloud API, or a failure below one (connection, TLS, timeout)."""
+
 
 class CredentialError(AlibabaCloudError):
-    """No usable credentials, or a credential source failed."""
+    """No usable Alibaba Cloud credentials, or a credential source failed."""
 
     def __init__(self, message, **kwargs):
         kwargs.setdefault("code", "CredentialError")
@@ -83,7 +97,11 @@ def governed_by(setting):
 def explain(error, product=None, setting=None):
     """A sentence or two that names the problem and the way out. Built only from the error's
     code, action and the service's message, which never holds a secret. `setting` is the option or
-    environment variable that chose the endpoint the error happened at (None: the public endpoint)."""
+    environment variable that chose the endpoint the error happened at (None: the public endpoint).
+    `error` is any ApiError; one with its own words (a GraphError) explains itself."""
+    own = error.explanation(product, setting) if isinstance(error, ApiError) else None
+    if own:
+        return own
     code = error.code or ""
     action = error.action or "the request"
     where = " at %s" % error.endpoint if error.endpoint else ""

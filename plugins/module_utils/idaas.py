@@ -11,6 +11,9 @@ the configuration (GetApplicationProvisioningConfig), changing AccessToken and S
 writing everything back. Nested request objects travel flattened in the query string, the way the
 official SDKs send them: `ScimProvisioningConfig.AuthnConfiguration.AuthnParam.AccessToken`,
 `ScimProvisioningConfig.ProvisioningActions.1`.
+
+`IDaaSTokenRunner(module).run()` is the idaas_provisioning_token module; its decisions are the pure
+functions above it (`invalid_idaas_options`, `plan_token_update`, `token_diff`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +21,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import ApiError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_candidate_token
 
 INSTANCE_ID_PATTERN = re.compile(r"^idaas_[a-z0-9]{8,64}$")
 APPLICATION_ID_PATTERN = re.compile(r"^app_[a-z0-9]{8,64}$")
@@ -49,6 +56,15 @@ def invalid_idaas_ids(params):
     if not APPLICATION_ID_PATTERN.fullmatch(params.get("application_id") or ""):
         problems.append("application_id %r is not an IDaaS application ID (for example "
                         "app_mkv7rgt4d7i4u7zqtzev2mabcd)" % params.get("application_id"))
+    return problems
+
+
+def invalid_idaas_options(params):
+    """Messages for malformed options of idaas_provisioning_token, found before any call."""
+    problems = invalid_idaas_ids(params)
+    if params.get("directory_region") is not None and not is_valid_region(params["directory_region"]):
+        problems.append("directory_region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)"
+                        % params["directory_region"])
     return problems
 
 
@@ -157,3 +173,58 @@ class IDaaS(object):
         params.update(flatten(request))
         # The whole configuration is written each time, so repeating the call after an ambiguous failure is safe.
         self.client.call("SetApplicationProvisioningConfig", params, idempotent=True)
+
+
+def token_diff(previous_scim_endpoint, scim_base_url, token_changed):
+    """idaas_provisioning_token's diff: the SCIM base URL before and after, and whether the token is
+    replaced (`token_changed` as plan_token_update says); never a token."""
+    token_note = {True: "(replaced)", False: "(unchanged)", None: "(written; the saved one cannot be read)"}
+    return dict(before=dict(scim_base_url=previous_scim_endpoint, access_token="(hidden)"),
+                after=dict(scim_base_url=scim_base_url, access_token=token_note[token_changed]))
+
+
+class IDaaSTokenRunner(object):
+    """idaas_provisioning_token: read the application's provisioning configuration, and write it back with
+    the new token and SCIM base URL when either differs."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+
+    def run(self):
+        module, p = self.module, self.params
+        module.fail_on(invalid_idaas_options(p))
+        try:
+            token, _metadata = read_candidate_token(p, module.register_secret)
+        except SecretFileError as error:
+            module.fail_json(msg=str(error), changed=False)
+        base_url = module.scim_endpoint(p["scim_endpoint"], region=p["directory_region"])
+        result = dict(changed=False, instance_id=p["instance_id"], application_id=p["application_id"],
+                      scim_endpoint=base_url)
+        try:
+            self.update(IDaaS(module.client()), base_url, token, result)
+        except ApiError as error:
+            module.fail_from(error, **result)
+        if module.diff_mode:
+            result["diff"] = token_diff(result["previous_scim_endpoint"], base_url, result["token_changed"])
+        module.exit_json(**result)
+
+    def update(self, api, base_url, token, result):
+        module, p = self.module, self.params
+        config = api.get_provisioning_config(p["instance_id"], p["application_id"])
+        for secret in secrets_in(config):
+            module.register_secret(secret)
+        try:
+            request, changes = plan_token_update(config, base_url, token)
+        except IDaaSConfigError as error:
+            module.fail_json(msg=str(error), **result)
+        result.update(
+            previous_scim_endpoint=changes["previous_scim_endpoint"],
+            token_changed=changes["token_changed"],
+            token_comparable=changes["token_changed"] is not None,
+            scim_endpoint_changed=changes["scim_endpoint_changed"],
+            provisioning_status=config.get("Status"),
+        )
+        result["changed"] = changes["token_changed"] is not False or changes["scim_endpoint_changed"]
+        if result["changed"] and not module.check_mode:
+            api.set_provisioning_config(p["instance_id"], p["application_id"], request)

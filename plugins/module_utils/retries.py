@@ -14,7 +14,7 @@ import random
 import time
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
-    AlibabaCloudError,
+    ApiError,
     CredentialError,
     CONNECTION_FAILED,
     INVALID_ENDPOINT,
@@ -37,7 +37,7 @@ def is_retryable(error, idempotent=True):
     not have been applied. A non-idempotent call (CreateSCIMServerCredential has no client token) is
     never repeated after it may have reached the server: the caller lists and compares instead.
     """
-    if not isinstance(error, AlibabaCloudError) or isinstance(error, CredentialError):
+    if not isinstance(error, ApiError) or isinstance(error, CredentialError):
         return False
     if error.code in (TLS_ERROR, INVALID_ENDPOINT) or getattr(error, "final", False):
         return False
@@ -64,7 +64,7 @@ def backoff_delay(attempt, retry_after=None, base_delay=BASE_DELAY, max_delay=MA
 
 def jittered_backoff(max_retries=DEFAULT_MAX_RETRIES, should_retry=is_retryable, base_delay=BASE_DELAY,
                      max_delay=MAX_DELAY, sleep=None, on_retry=None):
-    """Decorator: call the function, retrying AlibabaCloudError for which `should_retry(error)` is true,
+    """Decorator: call the function, retrying ApiError (any service's) for which `should_retry(error)` is true,
     at most `max_retries` times. The final error carries `attempts`. `sleep` and `on_retry(error, delay)`
     are hooks for tests and logging."""
 
@@ -75,7 +75,7 @@ def jittered_backoff(max_retries=DEFAULT_MAX_RETRIES, should_retry=is_retryable,
             while True:
                 try:
                     return func(*args, **kwargs)
-                except AlibabaCloudError as error:
+                except ApiError as error:
                     error.attempts = attempt + 1
                     if attempt >= max_retries or not should_retry(error):
                         raise

@@ -179,6 +179,18 @@ def read_token(path):
     return read_token_file(path)[0]
 
 
+def read_candidate_token(params, register_secret):
+    """(token, metadata) from the `token` / `token_file` options of a module that gives an IdP a token;
+    the file is read once. `metadata` holds `credential_id` and `directory_id` when the file is a secret
+    file written by scim_credential. `register_secret(token)` masks the token. Raises SecretFileError."""
+    metadata = {}
+    token = params.get("token")
+    if params.get("token_file"):
+        token, metadata = read_token_file(params["token_file"])
+    register_secret(token)
+    return token, metadata
+
+
 def _write_atomic(path, payload):
     """A 0600 temporary file in the same folder, fsync, rename over `path`, fsync the folder."""
     folder = os.path.dirname(os.path.abspath(path))

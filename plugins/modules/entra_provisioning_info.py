@@ -137,14 +137,9 @@ graph_calls:
   sample: 3
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
-    EntraConfigError,
-    EntraProvisioning,
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.module import (
+    EntraInfoRunner,
     entra_argument_spec,
-    fail_graph,
-    graph_client_from_module,
-    job_status,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
 
@@ -153,27 +148,7 @@ def main():
     spec = entra_argument_spec()
     spec.update(validate_saved=dict(type="bool", default=False))
     module = AlibabaCloudModule(argument_spec=spec, supports_check_mode=True)
-    p = module.params
-    graph = graph_client_from_module(module)
-    provisioning = EntraProvisioning(graph, p["service_principal_id"])
-    result = dict(changed=False, service_principal_id=p["service_principal_id"])
-    try:
-        job = provisioning.resolve_job(p["job_id"])
-        result["job"] = job_status(job, graph.secrets)
-        if p["validate_saved"]:
-            outcome = provisioning.validate(job.get("id") or p["job_id"], use_saved=True)
-            result["saved_token_valid"] = outcome["valid"]
-            if not outcome["valid"]:
-                result["validation"] = dict(code=outcome["code"], message=outcome["message"])
-            base_address = provisioning.saved_base_address()
-            if base_address:
-                result["base_address"] = base_address
-    except EntraConfigError as error:
-        module.fail_json(msg=str(error), graph_calls=graph.api_calls, **result)
-    except AlibabaCloudError as error:
-        fail_graph(module, error, graph, **result)
-    result["graph_calls"] = graph.api_calls
-    module.exit_json(**result)
+    EntraInfoRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -194,40 +194,11 @@ graph_calls:
   sample: 4
 """
 
-import time
-
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
-    QUARANTINE,
-    STARTABLE,
-    EntraConfigError,
-    EntraProvisioning,
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.module import (
+    EntraJobRunner,
     entra_argument_spec,
-    fail_graph,
-    graph_client_from_module,
-    job_status,
-    parse_time,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-
-
-def last_began(job):
-    return parse_time((job.get("last_execution") or {}).get("time_began"))
-
-
-def cycle_after(job, previous_began):
-    """'done' when an execution that began after `previous_began` (the last one seen when the task began;
-    None: there was none) has ended, 'quarantined' when the job is in quarantine (start clears it, so after
-    a start this is a new one), else None. Only the job's own times are compared: no clock skew."""
-    if job["code"] == QUARANTINE:
-        return "quarantined"
-    began = last_began(job)
-    ended = parse_time((job.get("last_execution") or {}).get("time_ended"))
-    if began is None or ended is None or job["code"] in STARTABLE:
-        return None
-    if previous_began is None or began > previous_began:
-        return "done"
-    return None
 
 
 def main():
@@ -245,87 +216,7 @@ def main():
     )
     module = AlibabaCloudModule(argument_spec=spec, supports_check_mode=True,
                                 required_one_of=[("state", "provision_on_demand", "wait")])
-    p = module.params
-    if p["wait_timeout"] <= 0 or p["poll_interval"] <= 0:
-        module.fail_json(msg="wait_timeout and poll_interval must be positive numbers of seconds")
-    began = time.time()
-    graph = graph_client_from_module(module)
-    provisioning = EntraProvisioning(graph, p["service_principal_id"])
-    result = dict(changed=False, started=False, service_principal_id=p["service_principal_id"])
-    try:
-        raw = provisioning.resolve_job(p["job_id"])
-        job_id = result["job_id"] = raw.get("id") or p["job_id"]
-        job = job_status(raw, graph.secrets)
-        result["status_before"] = job["code"]
-        previous_began = last_began(job)
-
-        if p["state"] == "started" and job["code"] in STARTABLE:
-            result["changed"] = True
-            if not module.check_mode:
-                provisioning.start(job_id)
-                result["started"] = True
-                job = job_status(provisioning.job(job_id), graph.secrets)
-
-        demand = p["provision_on_demand"]
-        if demand and not module.check_mode:
-            rule_id = demand["rule_id"] or provisioning.provisioning_rule(job_id)
-            outcome = provisioning.provision_on_demand(job_id, rule_id, demand["object_id"], demand["object_type"])
-            outcome.update(rule_id=rule_id, object_id=demand["object_id"])
-            result["provisioning"] = outcome
-            if outcome["status"] == "Success":
-                result["changed"] = True
-            if not outcome["authenticated"] and outcome["status"] == "Skipped":
-                module.warn("On-demand provisioning of %s was Skipped (%s) before Entra ID called the SCIM endpoint, "
-                            "so it proves nothing about the saved token; Entra ID validates the saved credentials "
-                            "instead." % (demand["object_id"], outcome["reason"] or "no reason given"))
-                check = provisioning.validate(job_id, use_saved=True)
-                result["saved_token_valid"] = check["valid"]
-                if not check["valid"]:
-                    result["job"] = job
-                    result["graph_calls"] = graph.api_calls
-                    module.fail_json(msg="On-demand provisioning of %s was Skipped (%s) and Entra ID cannot "
-                                         "authenticate with the saved token: %s"
-                                         % (demand["object_id"], outcome["reason"], check["message"]), **result)
-            elif not outcome["authenticated"]:
-                result["job"] = job
-                result["graph_calls"] = graph.api_calls
-                failed = [s for s in outcome["steps"] if s.get("status") not in ("Success", "Skipped")]
-                module.fail_json(msg="On-demand provisioning of %s ended with %s: %s" % (
-                    demand["object_id"], outcome["status"] or "no result",
-                    "; ".join("%s: %s" % (s.get("name"), s.get("description")) for s in failed) or "no step details"),
-                    **result)
-
-        if p["wait"] and not module.check_mode:
-            deadline = began + p["wait_timeout"]
-            while True:
-                verdict = cycle_after(job, previous_began)
-                if verdict == "done":
-                    break
-                if verdict == "quarantined":
-                    result["job"] = job
-                    result["graph_calls"] = graph.api_calls
-                    module.fail_json(msg="The job went into quarantine (%s): %s" % (
-                        (job["quarantine"] or {}).get("reason"),
-                        ((job["quarantine"] or {}).get("error") or {}).get("message")), **result)
-                if time.time() >= deadline:
-                    result["job"] = job
-                    result["graph_calls"] = graph.api_calls
-                    module.fail_json(msg="No synchronization cycle ended within %s seconds (job %s, last execution %s)"
-                                     % (p["wait_timeout"], job["code"], job.get("last_execution")), **result)
-                time.sleep(min(p["poll_interval"], max(deadline - time.time(), 0.1)))
-                job = job_status(provisioning.job(job_id), graph.secrets)
-            result["waited_seconds"] = round(time.time() - began, 1)
-        result["job"] = job
-    except EntraConfigError as error:
-        module.fail_json(msg=str(error), graph_calls=graph.api_calls, **result)
-    except AlibabaCloudError as error:
-        fail_graph(module, error, graph, **result)
-
-    if module.diff_mode:
-        after = "Active" if result["changed"] and module.check_mode and p["state"] else result["job"]["code"]
-        result["diff"] = dict(before=dict(code=result["status_before"]), after=dict(code=after))
-    result["graph_calls"] = graph.api_calls
-    module.exit_json(**result)
+    EntraJobRunner(module).run()
 
 
 if __name__ == "__main__":

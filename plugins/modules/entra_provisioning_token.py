@@ -206,49 +206,11 @@ graph_calls:
   sample: 5
 """
 
-
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
-    CloudSSO,
-    validate_credential_id,
-    validate_directory_id,
-)
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import (
-    EntraConfigError,
-    EntraProvisioning,
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.module import (
+    EntraTokenRunner,
     entra_argument_spec,
-    fail_graph,
-    graph_client_from_module,
-    plan_secrets,
-    read_candidate_token,
-    same_url,
-    sole_enabled_credential,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError
-
-
-def credential_proof(module, directory_id, credential_id):
-    """(sole, reason): sole is True when the credential is the directory's only Enabled one."""
-    if not (directory_id and credential_id):
-        return False, "the token's CloudSSO credential is not known (give token_file as a secret file, or " \
-                      "credential_id and directory_id)"
-    if not module.region_if_known():
-        module.warn("No region is set, so the credentials of %s cannot be read to check whether Entra ID already "
-                    "holds this token; the token is saved." % directory_id)
-        return False, "the directory's region is not known"
-    try:
-        credentials = CloudSSO(module.client()).list_credentials(directory_id)
-    except AlibabaCloudError as error:
-        module.warn("Cannot read the credentials of %s to check whether Entra ID already holds this token (%s); "
-                    "the token is saved." % (directory_id, error.code or error.message))
-        return False, "the directory's credentials could not be read"
-    sole = sole_enabled_credential(credentials, credential_id)
-    if sole is None:
-        return False, "credential %s is not in directory %s" % (credential_id, directory_id)
-    if not sole:
-        return False, "credential %s is not the directory's only Enabled credential" % credential_id
-    return True, "credential %s is the directory's only Enabled credential" % credential_id
 
 
 def main():
@@ -265,80 +227,7 @@ def main():
     )
     module = AlibabaCloudModule(argument_spec=spec, mutually_exclusive=[("token", "token_file")],
                                 required_one_of=[("token", "token_file")], supports_check_mode=True)
-    p = module.params
-    try:
-        token, metadata = read_candidate_token(p, module.register_secret)
-    except SecretFileError as error:
-        module.fail_json(msg=str(error), changed=False)
-    credential_id = p["credential_id"] or metadata.get("credential_id")
-    directory_id = p["directory_id"] or metadata.get("directory_id")
-    module.fail_on([problem for problem in (
-        validate_credential_id(credential_id) if credential_id else None,
-        validate_directory_id(directory_id) if directory_id else None) if problem])
-    base_address = module.scim_endpoint(p["scim_endpoint"])
-
-    graph = graph_client_from_module(module)
-    provisioning = EntraProvisioning(graph, p["service_principal_id"])
-    result = dict(changed=False, service_principal_id=p["service_principal_id"], scim_endpoint=base_address,
-                  saved=False, already_saved=False)
-    if credential_id:
-        result["credential_id"] = credential_id
-    try:
-        job = provisioning.resolve_job(p["job_id"])
-        job_id = result["job_id"] = job.get("id") or p["job_id"]
-
-        if p["validate"]:
-            outcome = provisioning.validate(job_id, base_address=base_address, token=token)
-            result["candidate_valid"] = outcome["valid"]
-            if not outcome["valid"]:
-                result["validation"] = dict(code=outcome["code"], message=outcome["message"])
-                result["graph_calls"] = graph.api_calls
-                module.fail_json(msg="Entra ID could not authenticate to %s with the candidate token, so nothing "
-                                     "was saved: %s" % (base_address, outcome["message"]), **result)
-
-        saved_secrets = provisioning.saved_secrets()
-        saved_base = (saved_secrets or {}).get("BaseAddress") or None
-        sole, reason = credential_proof(module, directory_id, credential_id)
-        if sole and saved_base is not None and not same_url(saved_base, base_address):
-            sole, reason = False, "the saved Tenant URL is another one"
-        if sole:
-            saved = provisioning.validate(job_id, use_saved=True)
-            if saved["valid"]:
-                result["already_saved"] = True
-                reason = "%s and Entra ID authenticates with the saved token" % reason
-            else:
-                reason = "Entra ID cannot authenticate with the saved token"
-        result["proof"] = reason
-
-        if not result["already_saved"]:
-            # Fails (EntraConfigError) before any write when the scope or the notifications are unknown.
-            result["settings"] = plan_secrets(saved_secrets, p["sync_all"], p["sync_notification_settings"])
-            result["changed"] = True
-            if not module.check_mode:
-                provisioning.save(base_address, token, result["settings"])
-                result["saved"] = True
-                if p["validate"]:
-                    after = provisioning.validate(job_id, use_saved=True)
-                    result["saved_token_valid"] = after["valid"]
-                    if not after["valid"]:
-                        result["validation"] = dict(code=after["code"], message=after["message"])
-                        result["graph_calls"] = graph.api_calls
-                        module.fail_json(msg="The secrets were saved, but Entra ID cannot authenticate with the "
-                                             "saved token: %s" % after["message"], **result)
-    except EntraConfigError as error:
-        module.fail_json(msg=str(error), graph_calls=graph.api_calls, **result)
-    except AlibabaCloudError as error:
-        fail_graph(module, error, graph, **result)
-
-    if module.diff_mode:
-        kept = dict((k, v) for k, v in (saved_secrets or {}).items() if k not in ("BaseAddress", "SecretToken"))
-        result["diff"] = dict(
-            before=dict(base_address=saved_base or "(not readable)", settings=kept if saved_secrets is not None
-                        else "(not readable)",
-                        secret_token="(this token)" if result["already_saved"] else "(another or unknown token)"),
-            after=dict(base_address=base_address, settings=result.get("settings", kept), secret_token="(this token)"))
-    result["graph_calls"] = graph.api_calls
-    module.exit_json(**result)
+    EntraTokenRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -141,18 +141,8 @@ api_calls:
   sample: 2
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import read_candidate_token
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.idaas import (
-    IDaaS,
-    IDaaSConfigError,
-    invalid_idaas_ids,
-    plan_token_update,
-    secrets_in,
-)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.idaas import IDaaSTokenRunner
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError
 
 
 def main():
@@ -170,48 +160,7 @@ def main():
         required_one_of=[("token", "token_file")],
         supports_check_mode=True,
     )
-    p = module.params
-    problems = invalid_idaas_ids(p)
-    if p["directory_region"] is not None and not is_valid_region(p["directory_region"]):
-        problems.append("directory_region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)"
-                        % p["directory_region"])
-    module.fail_on(problems)
-    try:
-        token, _metadata = read_candidate_token(p, module.register_secret)
-    except SecretFileError as error:
-        module.fail_json(msg=str(error), changed=False)
-    base_url = module.scim_endpoint(p["scim_endpoint"], region=p["directory_region"])
-
-    api = IDaaS(module.client())
-    result = dict(changed=False, instance_id=p["instance_id"], application_id=p["application_id"],
-                  scim_endpoint=base_url)
-    try:
-        config = api.get_provisioning_config(p["instance_id"], p["application_id"])
-        for secret in secrets_in(config):
-            module.register_secret(secret)
-        try:
-            request, changes = plan_token_update(config, base_url, token)
-        except IDaaSConfigError as error:
-            module.fail_json(msg=str(error), **result)
-        result.update(
-            previous_scim_endpoint=changes["previous_scim_endpoint"],
-            token_changed=changes["token_changed"],
-            token_comparable=changes["token_changed"] is not None,
-            scim_endpoint_changed=changes["scim_endpoint_changed"],
-            provisioning_status=config.get("Status"),
-        )
-        result["changed"] = changes["token_changed"] is not False or changes["scim_endpoint_changed"]
-        if result["changed"] and not module.check_mode:
-            api.set_provisioning_config(p["instance_id"], p["application_id"], request)
-    except AlibabaCloudError as error:
-        module.fail_from(error, **result)
-
-    if module.diff_mode:
-        token_note = {True: "(replaced)", False: "(unchanged)", None: "(written; the saved one cannot be read)"}
-        result["diff"] = dict(
-            before=dict(scim_base_url=result["previous_scim_endpoint"], access_token="(hidden)"),
-            after=dict(scim_base_url=base_url, access_token=token_note[result["token_changed"]]))
-    module.exit_json(**result)
+    IDaaSTokenRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import textwrap
 import yaml
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import credentials as chain
-from ansible_collections.alicloud.cloudsso.plugins.module_utils import graph
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra import signin as graph
 
 from tests.ecosystem.support import (AWX_DIR, BIN, ROOT, ansible_env, awx_collection, credential_types,
                                      injector_variables, load_yaml, run)

@@ -155,7 +155,7 @@ def _rsa_material():
 
 
 def test_certificate_assertion_is_verified(world):
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import build_client_assertion
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.signin import build_client_assertion
 
     key, cert = _rsa_material()
     entra = Entra(world, client_secret=False, certificates=[cert])

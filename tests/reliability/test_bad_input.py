@@ -41,7 +41,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import Rp
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import CloudSSO
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import Credential, StaticProvider
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import entra_argument_spec
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.module import entra_argument_spec
 
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules"))
                  if name.endswith(".py") and not name.startswith("_"))

@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
     AlibabaCloudError,
+    ApiError,
     CONNECTION_FAILED,
     CredentialError,
     INVALID_ENDPOINT,
@@ -94,3 +95,20 @@ def test_credential_error_defaults():
     error = CredentialError("nothing found")
     assert (error.code, error.request_sent, error.status) == ("CredentialError", False, None)
     assert str(error) == "nothing found"
+
+
+def test_every_error_kind_is_an_api_error():
+    assert issubclass(AlibabaCloudError, ApiError) and issubclass(CredentialError, AlibabaCloudError)
+    neutral = ApiError("no answer", code=CONNECTION_FAILED, action="Some call", endpoint="https://api.example")
+    assert neutral.is_connection_error and neutral.explanation() is None
+    assert neutral.to_dict() == dict(code=CONNECTION_FAILED, message="no answer", action="Some call", attempts=1)
+    # Without words of its own, an ApiError is explained the common way.
+    assert explain(neutral).startswith("Cannot reach the endpoint at https://api.example for Some call: no answer.")
+
+
+def test_an_error_kind_with_its_own_words_explains_itself():
+    class OwnWords(ApiError):
+        def explanation(self, product=None, setting=None):
+            return "own words (%s, %s)" % (product, setting)
+
+    assert explain(OwnWords("x", code="NoPermission"), product="p", setting="s") == "own words (p, s)"

@@ -9,6 +9,8 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils import idaas
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import Credential, StaticProvider
 
+from tests.helpers.fake_module import FakeModule
+
 OLD = "old-token-0123456789abcdefghijklmnopqrstuv"
 NEW = "new-token-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543"
 URL = "https://cloudsso-scim-cn-shanghai.aliyun.com/scim/v2"
@@ -193,3 +195,77 @@ def test_ids_with_a_trailing_newline_are_refused():
     problems = idaas.invalid_idaas_ids({"instance_id": "idaas_ue2jvisn35ea5lmthk267abcde\n",
                                         "application_id": "app_mkv7rgt4d7i4u7zqtzev2mabcd\n"})
     assert len(problems) == 2
+
+
+def test_invalid_idaas_options():
+    good = dict(instance_id=CONFIG["InstanceId"], application_id=CONFIG["ApplicationId"], directory_region=None)
+    assert idaas.invalid_idaas_options(good) == []
+    assert idaas.invalid_idaas_options(dict(good, directory_region="cn-shanghai")) == []
+    problems = idaas.invalid_idaas_options(dict(good, instance_id="i-1", directory_region="Shanghai"))
+    assert len(problems) == 2 and "instance_id" in problems[0]
+    assert problems[1] == ("directory_region 'Shanghai' is not a valid Alibaba Cloud region ID (for example "
+                           "cn-shanghai)")
+
+
+def test_token_diff_never_holds_a_token():
+    assert idaas.token_diff(URL, URL + "/new", True) == dict(
+        before=dict(scim_base_url=URL, access_token="(hidden)"),
+        after=dict(scim_base_url=URL + "/new", access_token="(replaced)"))
+    assert idaas.token_diff(URL, URL, False)["after"]["access_token"] == "(unchanged)"
+    assert idaas.token_diff(None, URL, None)["after"]["access_token"] == "(written; the saved one cannot be read)"
+
+
+def idaas_module(params, client, **kwargs):
+    params = dict(dict(instance_id=CONFIG["InstanceId"], application_id=CONFIG["ApplicationId"], token=NEW,
+                       token_file=None, scim_endpoint=None, directory_region=None), **params)
+    return FakeModule(params, client=client, scim_url=URL, **kwargs)
+
+
+def _run(module):
+    with pytest.raises(SystemExit):
+        idaas.IDaaSTokenRunner(module).run()
+    return module.exited, module.failed
+
+
+def test_runner_writes_the_new_token_and_masks_the_old():
+    client = Recorder({"GetApplicationProvisioningConfig": {"ApplicationProvisioningConfig": copy.deepcopy(CONFIG)},
+                       "SetApplicationProvisioningConfig": {"RequestId": "r"}})
+    module = idaas_module({}, client, diff_mode=True)
+    result, failed = _run(module)
+    assert failed is None and [c[0] for c in client.calls] == ["GetApplicationProvisioningConfig",
+                                                               "SetApplicationProvisioningConfig"]
+    assert result["changed"] is True and result["token_changed"] is True and result["token_comparable"] is True
+    assert result["scim_endpoint_changed"] is False and result["provisioning_status"] == "enabled"
+    assert result["diff"]["after"] == dict(scim_base_url=URL, access_token="(replaced)")
+    assert NEW in module.registered and OLD in module.registered
+
+
+def test_runner_in_check_mode_and_for_the_same_token_writes_nothing():
+    client = Recorder({"GetApplicationProvisioningConfig": {"ApplicationProvisioningConfig": copy.deepcopy(CONFIG)}})
+    result, _ = _run(idaas_module({}, client, check_mode=True))
+    assert result["changed"] is True and len(client.calls) == 1
+    result, _ = _run(idaas_module({"token": OLD}, client))
+    assert result["changed"] is False and len(client.calls) == 2
+
+
+def test_runner_refuses_bad_options_and_other_setups_before_any_write():
+    client = Recorder({})
+    _, failed = _run(idaas_module({"directory_region": "nowhere"}, client))
+    assert "directory_region 'nowhere'" in failed["msg"] and not client.calls
+    oauth = copy.deepcopy(CONFIG)
+    oauth["ScimProvisioningConfig"]["AuthnConfiguration"]["GrantType"] = "client_credentials"
+    client = Recorder({"GetApplicationProvisioningConfig": {"ApplicationProvisioningConfig": oauth}})
+    _, failed = _run(idaas_module({}, client))
+    assert "not 'bearer_token'" in failed["msg"] and len(client.calls) == 1
+
+
+def test_runner_explains_a_failed_call():
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+
+    class Denied(object):
+        def call(self, action, params=None, idempotent=True):
+            raise AlibabaCloudError("denied", code="Forbidden.NoPermission", status=403, action=action)
+
+    _, failed = _run(idaas_module({}, Denied()))
+    assert failed["msg"] == "explained: Forbidden.NoPermission: denied"
+    assert failed["instance_id"] == CONFIG["InstanceId"] and failed["changed"] is False

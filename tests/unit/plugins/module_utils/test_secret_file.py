@@ -129,3 +129,27 @@ def test_the_inflight_marker_is_written_0600_read_and_removed(tmp_path):
     write(tmp_path / "new.json.inflight", "{}")
     with pytest.raises(sf.SecretFileError, match="is not the JSON this collection writes"):
         sf.read_inflight(path)
+
+
+def test_read_candidate_token(tmp_path):
+    secret_file = tmp_path / "s.json"
+    secret_file.write_text(json.dumps({"directory_id": "d-00fc2p61abcd", "credential_id": "scimcred-x",
+                                       "credential_secret": TOKEN, "create_time": "t"}))
+    registered = []
+    token, meta = sf.read_candidate_token({"token_file": str(secret_file)}, registered.append)
+    assert token == TOKEN and meta == {"credential_id": "scimcred-x", "directory_id": "d-00fc2p61abcd"}
+    assert registered == [TOKEN]
+    plain = tmp_path / "t.txt"
+    plain.write_text(TOKEN + "\n")
+    assert sf.read_candidate_token({"token_file": str(plain)}, registered.append) == (TOKEN, {})
+    assert sf.read_candidate_token({"token": "abc"}, registered.append) == ("abc", {})
+
+
+def test_read_candidate_token_reads_the_file_once(tmp_path, monkeypatch):
+    path = tmp_path / "t.txt"
+    path.write_text(TOKEN)
+    reads = []
+    real = sf.read_token_file
+    monkeypatch.setattr(sf, "read_token_file", lambda *args, **kwargs: reads.append(args) or real(*args, **kwargs))
+    assert sf.read_candidate_token({"token_file": str(path), "token": None}, lambda value: None) == (TOKEN, {})
+    assert len(reads) == 1

@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils import cloudsso, credentials, graph
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import cloudsso, credentials
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra import provisioning as graph
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import CredentialError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.times import parse_iso_time
 

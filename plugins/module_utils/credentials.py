@@ -140,7 +140,6 @@ class CachedProvider(object):
             return self._credential
 
 
-
 class SourceUnavailable(Exception):
     """Raised by a probing source whose service is not there; the chain moves on."""
 

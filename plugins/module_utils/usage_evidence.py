@@ -36,6 +36,8 @@ _ID_LIKE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.:-]{0,127}$")
 _NOT_AN_ID = ("null", "none", "nil", "undefined", "n/a")
 
 
+# --- the matcher -------------------------------------------------------------------------------------
+
 def _json_in(text):
     """The value a string holds as JSON (an object, an array or a JSON string), or None."""
     stripped = text.strip()
@@ -114,6 +116,7 @@ def _text_field(event, name):
     return None
 
 
+# --- the tally ---------------------------------------------------------------------------------------
 
 class CredentialUse(object):
     """What the events tell about one credential ID."""

@@ -47,7 +47,7 @@ PROCESS_CODE = {
         "import os, sys\n"
         "sys.path.insert(0, os.environ['BENCH_COLLECTIONS'])\n"
         "from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient\n"
-        "from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import credentials_provider\n"
+        "from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_chain import credentials_provider\n"
         "client = RpcClient('cloudsso', os.environ['ALIBABA_CLOUD_REGION'], credentials=credentials_provider({}))\n"
         "answer = client.call('ListSCIMServerCredentials', {'DirectoryId': os.environ['BENCH_DIRECTORY_ID']})\n"
         "print(answer['SCIMServerCredentials'][0]['CredentialId'])\n"),

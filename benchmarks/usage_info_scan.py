@@ -129,6 +129,7 @@ def filter_pages(emu, world, since, until):
     """Pages and events of the full scan by EventName AND ServiceName against EventName alone (in-process,
     the emulator's rate limit off for it: this counts pages, it times nothing)."""
     from ansible_collections.alicloud.cloudsso.plugins.module_utils import actiontrail as at
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils import pacing
     from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
     from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import Credential, StaticProvider
 
@@ -140,8 +141,8 @@ def filter_pages(emu, world, since, until):
             client = RpcClient("actiontrail", REGION, endpoint_url=emu.url + "/region/" + REGION,
                                credentials=StaticProvider(Credential(world["ak"]["id"], world["ak"]["secret"])))
             virtual = [0.0]  # a clock that a sleep moves: the pacer's bookkeeping without its waits
-            unpaced = at.Pacer(2, clock=lambda: virtual[0],
-                               sleep=lambda seconds: virtual.__setitem__(0, virtual[0] + seconds))
+            unpaced = pacing.Pacer(2, clock=lambda: virtual[0],
+                                   sleep=lambda seconds: virtual.__setitem__(0, virtual[0] + seconds))
             result = at.UsageScan(client, [world["old_id"], world["new_id"]], at.parse_time(since),
                                   at.parse_time(until), pacer=unpaced, service_name=service_name).run().result()
             out[label] = dict(pages=result["pages"], events_read=result["events_seen"], used=result["used"],

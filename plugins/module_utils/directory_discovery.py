@@ -19,10 +19,10 @@ __metaclass__ = type
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import CloudSSO
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_chain import credentials_provider
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import (
     DEFAULT_DURATION_SECONDS,
     DEFAULT_SESSION_NAME,
-    credentials_provider,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import CLOUDSSO_REGIONS, is_valid_region
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain

@@ -22,7 +22,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import (
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_chain import (
     credentials_provider,
     profile_region,
 )

@@ -363,19 +363,9 @@ api_calls_by_product:
   sample: {actiontrail: 2, cloudsso: 1}
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.actiontrail import (
-    DEFAULT_SINCE,
-    UsageInputError,
-    clean_event_names,
-    option_problems,
-    resolve_window,
-    scan_usage,
-    unique,
-)
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import CloudSSO, invalid_ids
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.actiontrail import DEFAULT_SINCE
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.usage_info import UsageInfoRunner
 
 
 def main():
@@ -395,44 +385,7 @@ def main():
         required_one_of=[("directory_id", "credential_ids")],
         supports_check_mode=True,
     )
-    p = module.params
-    problems = invalid_ids(p) + option_problems(p)
-    if p["directory_id"] is None and not p["credential_ids"]:
-        problems.append("give directory_id or at least one credential ID in credential_ids")
-    if p["actiontrail_region"] is not None and not is_valid_region(p["actiontrail_region"]):
-        problems.append("actiontrail_region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)"
-                        % p["actiontrail_region"])
-    module.fail_on(problems)
-    try:
-        since, until = resolve_window(p["since"], p["until"])
-    except UsageInputError as error:
-        module.fail_json(msg=str(error), changed=False)
-    region = p["actiontrail_region"] or module.region
-
-    credential_ids = []
-    sso = None
-    if p["directory_id"]:
-        sso = module.client()
-        try:
-            records = CloudSSO(sso).list_credentials(p["directory_id"])
-        except AlibabaCloudError as error:
-            module.fail_from(error)
-        credential_ids = [r["credential_id"] for r in records]
-        for cid in p["credential_ids"] or ():
-            if cid not in credential_ids:
-                module.warn("%s is not (or no longer) a SCIM credential of %s; it is checked anyway"
-                            % (cid, p["directory_id"]))
-    credential_ids = unique(credential_ids + list(p["credential_ids"] or ()))
-
-    result = scan_usage(module, credential_ids, since, until, region=region,
-                        endpoint_url=p["actiontrail_endpoint_url"], event_names=clean_event_names(p["event_names"]),
-                        stop_when_found=p["stop_when_found"], max_pages=p["max_pages"],
-                        max_calls_per_second=p["max_calls_per_second"], cloudsso_client=sso,
-                        ignore_user_agents=p["ignore_user_agents"])
-    result.update(changed=False)
-    if p["directory_id"]:
-        result["directory_id"] = p["directory_id"]
-    module.exit_json(**result)
+    UsageInfoRunner(module).run()
 
 
 if __name__ == "__main__":

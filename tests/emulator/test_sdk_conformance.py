@@ -315,6 +315,7 @@ def test_the_collections_lookup_events_query_keeps_every_field_in_the_sdk_model(
     from datetime import timedelta
 
     from ansible_collections.alicloud.cloudsso.plugins.module_utils import actiontrail as scan_utils
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.pacing import Pacer
 
     secret = world.control.seed({"credentials": [{"directory_id": world.directory_id}]})["credentials"][0]
     world.control.generate_events(count=70, days=80, credential_ids=[secret["credential_id"]], noise_ratio=0.3,
@@ -330,7 +331,7 @@ def test_the_collections_lookup_events_query_keeps_every_field_in_the_sdk_model(
     trail.call = recording_call
     now = scan_utils.parse_time(world.control.clock()["now"])
     virtual = [0.0]  # the pacer's bookkeeping on a clock its sleeps move: no waiting (rate limit is off here)
-    pacer = scan_utils.Pacer(2, clock=lambda: virtual[0], sleep=lambda s: virtual.__setitem__(0, virtual[0] + s))
+    pacer = Pacer(2, clock=lambda: virtual[0], sleep=lambda s: virtual.__setitem__(0, virtual[0] + s))
     result = scan_utils.UsageScan(trail, [secret["credential_id"]], now - timedelta(days=89), now, pacer=pacer,
                                   now=lambda: now).run().result()
     assert result["used"] == [secret["credential_id"]] and result["service_name"] == "cloudsso"

@@ -185,7 +185,7 @@ def test_rotation_of_ten_accounts_each_with_its_own_credentials(cloud):
 
 
 def _pace(folder, key, calls, out):
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.actiontrail import Pacer
+    from ansible_collections.alicloud.cloudsso.plugins.module_utils.pacing import Pacer
     pacer = Pacer(2.0)
     pacer.share(lambda: key, folder=folder)
     stamps = []
@@ -197,7 +197,7 @@ def _pace(folder, key, calls, out):
 
 
 def test_processes_share_one_pace_per_access_key(tmp_path):
-    """module_utils/actiontrail.py's shared pacing, without Ansible: four processes pacing with one key make
+    """module_utils/pacing.py's shared pacing, without Ansible: four processes pacing with one key make
     no two calls closer than the interval (0.55 s); a process with another key is not held by them."""
     import multiprocessing
     ctx = multiprocessing.get_context("fork")

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import credential_chain as chain
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import credentials as cred
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import CredentialError, explain
 
@@ -79,7 +80,7 @@ def make(fake_cloud, home):
     """make(params=..., env=...) -> (provider, recorder)."""
     def factory(options=None, env=None):
         recorder = Recorder()
-        provider = cred.credentials_provider(params(**(options or {})), register_secret=recorder,
+        provider = chain.credentials_provider(params(**(options or {})), register_secret=recorder,
                                              session=fake_cloud.session, env=dict(env or {}), home=str(home))
         return provider, recorder
     return factory
@@ -445,15 +446,15 @@ def test_profile_region(home, config_path):
         dict(name="hop", mode="ChainableRamRoleArn", source_profile="sg", ram_role_arn=ROLE),
     ])
     home = str(home)
-    assert cred.profile_region({}, env={}, home=home) == "cn-shanghai"
-    assert cred.profile_region({}, env={"ALIBABA_CLOUD_PROFILE": "sg"}, home=home) == "ap-southeast-1"
-    assert cred.profile_region({"profile": "hop"}, env={}, home=home) == "ap-southeast-1"
-    assert cred.profile_region({}, env={"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}, home=home) is None
+    assert chain.profile_region({}, env={}, home=home) == "cn-shanghai"
+    assert chain.profile_region({}, env={"ALIBABA_CLOUD_PROFILE": "sg"}, home=home) == "ap-southeast-1"
+    assert chain.profile_region({"profile": "hop"}, env={}, home=home) == "ap-southeast-1"
+    assert chain.profile_region({}, env={"ALIBABA_CLOUD_CLI_PROFILE_DISABLED": "true"}, home=home) is None
     # A variable naming a missing profile gives no region; the credential chain reports the problem.
-    assert cred.profile_region({}, env={"ALIBABA_CLOUD_PROFILE": "gone"}, home=home) is None
+    assert chain.profile_region({}, env={"ALIBABA_CLOUD_PROFILE": "gone"}, home=home) is None
     with pytest.raises(CredentialError, match="'gone'"):
-        cred.profile_region({"profile": "gone"}, env={}, home=home)
-    assert cred.profile_region({}, env={}, home=home + "-missing") is None
+        chain.profile_region({"profile": "gone"}, env={}, home=home)
+    assert chain.profile_region({}, env={}, home=home + "-missing") is None
 
 
 # --- official SDK as oracle -----------------------------------------------------------------------------
@@ -585,7 +586,7 @@ def test_ecs_configured_role_fails_loudly_when_unreachable(make, fake_cloud, fak
 def test_ecs_endpoint_override_and_unknown_role(fakes):
     fake_cloud = fakes.Cloud(ecs_endpoint="127.0.0.1:8100")
     fake_cloud.ecs_roles = {"Known": True}
-    provider = cred.credentials_provider(params(ecs_role_name="Unknown"), session=fake_cloud.session,
+    provider = chain.credentials_provider(params(ecs_role_name="Unknown"), session=fake_cloud.session,
                                          env={"ALIBABA_CLOUD_ECS_METADATA_ENDPOINT": "127.0.0.1:8100"}, home="/nonexistent")
     with pytest.raises(CredentialError, match="HTTP 404"):
         provider.get()
@@ -779,7 +780,7 @@ def test_sts_error_message_echoing_the_string_to_sign_is_scrubbed(make, fake_clo
 
 
 def test_scrub_removes_raw_and_encoded_secrets():
-    ctx = cred._Context({}, env={})
+    ctx = cred.SourceContext({}, env={})
     ctx.register("a/b+c=d secret")
     text = "raw a/b+c=d secret, once a%2Fb%2Bc%3Dd%20secret, twice a%252Fb%252Bc%253Dd%2520secret"
     assert ctx.scrub(text) == "raw ********, once ********, twice ********"
@@ -792,7 +793,7 @@ def test_sts_transport_failure_hides_the_query(make, fakes):
         return fakes.refused("https://sts.aliyuncs.com/?AccessKeyId=a&SecurityToken=%s" % token)
 
     session = fakes.Session(refuse)
-    provider = cred.credentials_provider(
+    provider = chain.credentials_provider(
         params(access_key_id=AK[0], access_key_secret=AK[1], security_token=token, assume_role=ASSUME),
         session=session, env={}, home="/nonexistent")
     with pytest.raises(CredentialError) as info:

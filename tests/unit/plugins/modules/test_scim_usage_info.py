@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import time
 from datetime import datetime, timedelta, timezone
 
 try:
@@ -113,7 +114,7 @@ def cloud(monkeypatch):
     monkeypatch.setattr(at, "utc_now", lambda: NOW)
     real_pacer = at.Pacer
     monkeypatch.setattr(at, "Pacer", lambda rate: real_pacer(rate, clock=fake.clock, sleep=fake.clock.sleep))
-    monkeypatch.setattr(at.time, "sleep", fake.clock.sleep)  # the client's own backoff, if not paced
+    monkeypatch.setattr(time, "sleep", fake.clock.sleep)  # the client's own backoff, if not paced
     for name in ("ALIBABA_CLOUD_CLOUDSSO_ENDPOINT", "ALIBABA_CLOUD_ACTIONTRAIL_ENDPOINT",
                  "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "ALIBABA_CLOUD_REGION"):
         monkeypatch.delenv(name, raising=False)

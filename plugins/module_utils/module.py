@@ -21,9 +21,10 @@ except ImportError:  # pragma: no cover
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import CollectionModule
-# Kept importable from here too: the tests read the shared options as module.auth_argument_spec().
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import auth_argument_spec  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import (  # noqa: F401 pylint: disable=W0611
+    CollectionModule,
+    auth_argument_spec,  # importable from here too: the shared options, as module.auth_argument_spec()
+)
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credentials import (
     credentials_provider,

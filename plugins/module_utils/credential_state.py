@@ -178,7 +178,6 @@ def last_enabled(credentials, record):
     return not [c for c in credentials if c["credential_id"] != record["credential_id"] and c["status"] == ENABLED]
 
 
-
 def select_credentials(credentials, credential_id=None):
     """The credentials scim_credential_info returns: all, or the one of `credential_id` (none if unknown)."""
     if credential_id:

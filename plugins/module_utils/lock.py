@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """A lock file that outlives single tasks: held by one ansible-playbook run, taken over when that run's
-process is gone (killed) or the lock is older than a limit."""
+process is gone (killed) or the lock is older than a limit. Also the rotation_lock module's runner and its
+deciders."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,7 +17,13 @@ import os
 import socket
 import time
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import open_regular
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
+    UnsafePathError,
+    check_folder,
+    open_regular,
+    refuse_special,
+    relative_paths,
+)
 
 PROC = "/proc"
 
@@ -137,3 +144,69 @@ def release(path, owner):
         os.unlink(path)
         return True
     return False
+
+
+# --- the rotation_lock module ----------------------------------------------------------------------------
+
+def stale_after_problem(minutes):
+    """Why `stale_after_minutes` cannot be used, or None."""
+    if minutes < 1:
+        return ("stale_after_minutes must be 1 or more, got %s: a smaller value would let every run take over the "
+                "lock of a run still going" % minutes)
+    return None
+
+
+def acquire_outcome(path, acquired, created, holder, took_over, stale_after_minutes):
+    """(result, warning, failure) of an `acquired` call from what acquire() returned: the module's result, the
+    warning to give (a stale lock was taken over) or None, and the failure message (another run holds the
+    lock) or None."""
+    result = dict(changed=created, acquired=acquired, holder=holder)
+    warning = failure = None
+    if took_over:
+        result["took_over"] = took_over
+        warning = ("took over the lock left by run %s (process gone or lock older than %s minutes)"
+                   % (took_over.get("owner"), stale_after_minutes))
+    if not acquired:
+        failure = ("another run holds %s: run %s on %s (pid %s) since %s. It stops before changing anything; "
+                   "run again when it has finished." % (path, holder.get("owner"), holder.get("host"),
+                                                        holder.get("pid"), holder.get("acquired")))
+    return result, warning, failure
+
+
+class RotationLockRunner(object):
+    """Runs the rotation_lock module on a CollectionModule."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+
+    def run(self):
+        p = self.params
+        problem = stale_after_problem(p["stale_after_minutes"])
+        if problem:
+            self.module.fail_json(msg=problem)
+        self.module.fail_on(relative_paths([("path", p["path"])]))
+        if p["state"] == "released":
+            self.module.exit_json(**self._on_lock_file(self._release))
+        outcome = self._on_lock_file(acquire, p["owner"], p["stale_after_minutes"] * 60)
+        result, warning, failure = acquire_outcome(p["path"], *outcome, stale_after_minutes=p["stale_after_minutes"])
+        if warning:
+            self.module.warn(warning)
+        if failure:
+            self.module.fail_json(msg=failure, **result)
+        self.module.exit_json(**result)
+
+    def _on_lock_file(self, call, *args):
+        """call(path, *args) once the lock file's folder and the file itself are found safe to use."""
+        path = self.params["path"]
+        try:
+            check_folder(os.path.dirname(path), option="its folder")
+            refuse_special(path)
+            return call(path, *args)
+        except UnsafePathError as error:
+            self.module.fail_json(msg="cannot use lock file %s: %s; the lock was not touched" % (path, error))
+        except (IOError, OSError) as error:
+            self.module.fail_json(msg="cannot use lock file %s: %s" % (path, error.strerror or error))
+
+    def _release(self, path):
+        return dict(changed=release(path, self.params["owner"]), acquired=False, holder=read_holder(path))

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The module base every module of the collection uses: the shared options, the credential chain,
-clients per product, and failures turned into clear messages that never hold a secret."""
+"""The module base of every module that calls an API: AlibabaCloudModule adds, to the CollectionModule of
+base.py, the region, the endpoints, the credential chain, clients per product, and failures turned into clear
+messages that never hold a secret."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,9 +19,12 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import (  # noqa: F401 pylint: disable=W0611
+    CollectionModule,
+    auth_argument_spec,  # importable from here too: the shared options, as module.auth_argument_spec()
+)
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_chain import (
     credentials_provider,
@@ -45,110 +49,38 @@ REGION_ENV = ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_I
 ENDPOINT_OPTIONS = dict(actiontrail="actiontrail_endpoint_url", sts="sts_endpoint_url")
 
 
-def auth_argument_spec():
-    """The options of doc fragment alicloud.cloudsso.auth."""
-    return dict(
-        access_key_id=dict(type="str", aliases=["alicloud_access_key", "access_key"], no_log=False),
-        access_key_secret=dict(type="str", aliases=["alicloud_secret_key", "secret_key"], no_log=True),
-        security_token=dict(type="str", aliases=["alicloud_security_token"], no_log=True),
-        region=dict(type="str", aliases=["alicloud_region", "region_id"]),
-        profile=dict(type="str"),
-        shared_credentials_file=dict(type="path"),
-        assume_role=dict(type="dict", aliases=["alicloud_assume_role"], options=dict(
-            role_arn=dict(type="str", required=True),
-            session_name=dict(type="str", default="alicloud-cloudsso"),
-            duration_seconds=dict(type="int", default=3600),
-            external_id=dict(type="str", no_log=False),
-            policy=dict(type="str"),
-        )),
-        ecs_role_name=dict(type="str"),
-        endpoint_url=dict(type="str"),
-        base_url=dict(type="str"),
-        actiontrail_endpoint_url=dict(type="str"),
-        sts_endpoint_url=dict(type="str"),
-        allow_insecure_http=dict(type="bool", default=False),
-        use_vpc_endpoint=dict(type="bool"),
-        validate_certs=dict(type="bool", default=True),
-        timeout=dict(type="int", default=30),
-        max_retries=dict(type="int", default=5),
-    )
+class AlibabaCloudModule(CollectionModule):
+    """The base of a module that calls an API (CloudSSO, ActionTrail, STS, IDaaS, or Microsoft Graph with the
+    Entra package). A new module picks it whenever it sends any request; a module that works on this machine
+    only picks CollectionModule (base.py), which needs no `requests`.
 
-
-class AlibabaCloudModule(object):
-    """Wraps AnsibleModule the way amazon.aws's AnsibleAWSModule does.
-
-    `product` is the module's main API (its endpoint is `endpoint_url`); `client()` builds clients for
-    it and for other products, sharing one HTTP session and one credential provider.
+    Wraps AnsibleModule the way amazon.aws's AnsibleAWSModule does. `product` is the module's main API (its
+    endpoint is `endpoint_url`); `client()` builds clients for it and for other products, sharing one HTTP
+    session (`session`) and one credential provider. Besides what CollectionModule offers: `region`,
+    `region_if_known()`, `scim_endpoint()`, `endpoint_url()`, `override()`, `client()`, `api_calls` and
+    `fail_from()` (an API failure as a clear message); `exit_json()` adds `api_calls` once a client exists.
     """
 
     def __init__(self, argument_spec=None, product="cloudsso", **kwargs):
-        spec = auth_argument_spec()
-        spec.update(argument_spec or {})
-        self.module = AnsibleModule(argument_spec=spec, **kwargs)
-        self.params = self.module.params
-        self.check_mode = self.module.check_mode
         self.product = product
-        if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-        self._validate_common()
+        self._clients = {}
+        super(AlibabaCloudModule, self).__init__(argument_spec=argument_spec, **kwargs)
         self._session = new_session()
         self._provider = None
-        self._clients = {}
         self._warned_regions = set()
         # base URL -> the option or environment variable that chose it, to name it when a call fails there
         self._endpoint_settings = {}
 
-    # --- Ansible passthrough -------------------------------------------------------------------------
-    def fail_json(self, **kwargs):
-        self.module.fail_json(**kwargs)
+    def _check_requirements(self):
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     def exit_json(self, **kwargs):
         if self._clients:
             kwargs.setdefault("api_calls", self.api_calls)
         self.module.exit_json(**kwargs)
 
-    def warn(self, message):
-        self.module.warn(message)
-
-    @property
-    def diff_mode(self):
-        """The task runs with --diff (or `diff: true`): return `diff` with before and after."""
-        return bool(self.module._diff)
-
-    @property
-    def no_log(self):
-        """The task has `no_log: true`: values it returns are hidden from every output."""
-        return bool(self.module.no_log)
-
-    @property
-    def debug(self):
-        """ANSIBLE_DEBUG (or `debug` in ansible.cfg) is on for this task: ansible-core passes it as
-        `_ansible_debug`; the environment is checked too, for a module run without the controller."""
-        if getattr(self.module, "_debug", False):
-            return True
-        return boolean(os.environ.get("ANSIBLE_DEBUG") or "", strict=False)
-
-    def register_secret(self, value):
-        """Mask `value` in everything the module returns, warnings and errors included."""
-        if value:
-            self.module.no_log_values.add(value)
-
     # --- options -------------------------------------------------------------------------------------
-    def _validate_common(self):
-        p = self.params
-        if p["timeout"] is not None and p["timeout"] <= 0:
-            self.fail_json(msg="timeout must be a positive number of seconds, got %s" % p["timeout"])
-        if p["max_retries"] is not None and p["max_retries"] < 0:
-            self.fail_json(msg="max_retries must be 0 or more, got %s" % p["max_retries"])
-        if bool(p["access_key_id"]) != bool(p["access_key_secret"]):
-            self.fail_json(msg="access_key_id and access_key_secret must be given together")
-        if p["security_token"] and not p["access_key_id"]:
-            self.fail_json(msg="security_token needs access_key_id and access_key_secret")
-        role = p["assume_role"]
-        if role and not 900 <= role["duration_seconds"] <= 43200:
-            self.fail_json(msg="assume_role.duration_seconds must be between 900 and 43200, got %s"
-                           % role["duration_seconds"])
-
     @property
     def region(self):
         """The region from the option, the environment or the CLI profile; fails when none is found."""
@@ -258,11 +190,6 @@ class AlibabaCloudModule(object):
     def api_calls(self):
         """HTTP requests made to Alibaba Cloud APIs in this run, retries included."""
         return sum(client.api_calls for client in self._clients.values())
-
-    def fail_on(self, problems):
-        """Fail with the first of `problems` (messages found while checking options), if any."""
-        if problems:
-            self.fail_json(msg=problems[0], changed=False)
 
     # --- failures ------------------------------------------------------------------------------------
     def fail_from(self, error, prefix=None, **result):

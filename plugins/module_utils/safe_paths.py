@@ -13,7 +13,8 @@ Three rules, in one place:
 - a file where a regular file is expected is opened with O_NOFOLLOW and O_NONBLOCK (a FIFO must not
   hang the run) and refused unless it is a regular file owned by this user.
 
-Errors name the path and the problem, never a file's content.
+Errors name the path and the problem, never a file's content. The rotation_paths module's runner and its
+deciders are at the end.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -163,3 +164,63 @@ def relative_paths(pairs):
     whatever folder the module happens to run in (the playbook's, or a temporary one), not where the user meant."""
     return ["%s is a relative path; give an absolute one (or one that starts with ~): it would land in the folder "
             "the module runs in" % _label(path, option) for option, path in pairs if path and not os.path.isabs(path)]
+
+
+# --- the rotation_paths module ---------------------------------------------------------------------------
+
+def check_file(path, variable):
+    """A file to be written: absent, or a regular file of this user (opened without following a link or
+    blocking on a FIFO, then closed)."""
+    refuse_special(path, option=variable)
+    if os.path.lexists(path):
+        os.close(open_regular(path, option=variable))
+
+
+def open_folder_warning(variable, path, mode):
+    """The warning about a folder (of stat mode `mode`) that will keep a secret and that group or others may
+    enter, or None."""
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return ("%s: the folder %s can be entered by other users (mode %04o); keep secrets in a folder only you can "
+                "read (0700)" % (variable, path, stat.S_IMODE(mode)))
+    return None
+
+
+def paths_failure(problem, created, check_mode):
+    """(message, changed) of a run stopped by `problem` after making the folders `created` (in check mode,
+    made none)."""
+    made = bool(created) and not check_mode
+    return problem + ("; made before it: %s" % ", ".join(created) if made else "; nothing was written"), made
+
+
+class RotationPathsRunner(object):
+    """Runs the rotation_paths module on a CollectionModule: every folder and file is checked before any
+    folder is made."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+
+    def run(self):
+        p = self.params
+        problems = relative_paths((item["variable"], item["path"]) for item in p["folders"] + p["files"])
+        if problems:
+            self.module.fail_json(msg="; ".join(problems), changed=False)
+        created = []
+        try:
+            for item in p["folders"]:
+                if not item["create"] or os.path.lexists(item["path"]):
+                    check_folder(item["path"], option=item["variable"], private=item["private"])
+            for item in p["files"]:
+                check_file(item["path"], item["variable"])
+            for item in p["folders"]:
+                if item["create"]:
+                    created += ensure_folder(item["path"], option=item["variable"], private=item["private"],
+                                             check_mode=self.module.check_mode)
+                if item["warn_unless_private"] and os.path.isdir(item["path"]):
+                    warning = open_folder_warning(item["variable"], item["path"], os.stat(item["path"]).st_mode)
+                    if warning:
+                        self.module.warn(warning)
+        except UnsafePathError as error:
+            message, changed = paths_failure(str(error), created, self.module.check_mode)
+            self.module.fail_json(msg=message, changed=changed, created=created)
+        self.module.exit_json(changed=bool(created), created=created)

@@ -3,13 +3,15 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The SCIM token probe: does CloudSSO's SCIM endpoint accept this bearer token?"""
+"""The SCIM token probe: does CloudSSO's SCIM endpoint accept this bearer token? Also the scim_token_check
+module's runner and its deciders."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token_file
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import send, shorten
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.retries import is_retryable, jittered_backoff
 
@@ -66,3 +68,63 @@ def _retry_after(response):
         return float(response.headers.get("Retry-After"))
     except (TypeError, ValueError):
         return None
+
+
+# --- the scim_token_check module -------------------------------------------------------------------------
+
+def token_check_result(outcome, base_url, credential_id=None):
+    """The module's result from probe_token()'s `outcome`."""
+    result = dict(changed=False, authenticated=outcome["authenticated"], status=outcome["status"],
+                  scim_endpoint=base_url, attempts=outcome["attempts"])
+    if outcome["detail"]:
+        result["detail"] = outcome["detail"]
+    if credential_id:
+        result["credential_id"] = credential_id
+    return result
+
+
+def expectation_failure(expect, outcome, base_url, credential_id=None):
+    """The failure message when the probe's `outcome` is not what `expect` (accepted, rejected, any) asks
+    for, else None."""
+    which = "the token of %s" % credential_id if credential_id else "the token"
+    if expect == "accepted" and not outcome["authenticated"]:
+        reason = ": %s" % outcome["detail"] if outcome["detail"] else ""
+        return "%s was rejected by %s (HTTP %s%s), but it must work" % (which, base_url, outcome["status"], reason)
+    if expect == "rejected" and outcome["authenticated"]:
+        return "%s still works at %s (HTTP %s), but it must be rejected" % (which, base_url, outcome["status"])
+    return None
+
+
+class ScimTokenCheckRunner(object):
+    """Runs the scim_token_check module on an AlibabaCloudModule."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+
+    def run(self):
+        p = self.params
+        token, credential_id = self._token()
+        base_url = self.module.scim_endpoint(p["scim_endpoint"])
+        try:
+            outcome = probe_token(self.module.session, base_url, token, timeout=p["timeout"],
+                                  validate_certs=p["validate_certs"], max_retries=p["max_retries"])
+        except AlibabaCloudError as error:
+            self.module.fail_from(error, scim_endpoint=base_url)
+        result = token_check_result(outcome, base_url, credential_id)
+        failure = expectation_failure(p["expect"], outcome, base_url, credential_id)
+        if failure:
+            self.module.fail_json(msg=failure, **result)
+        self.module.exit_json(**result)
+
+    def _token(self):
+        """(token, credential ID or None): from `token`, or read from `token_file` (then masked)."""
+        path = self.params["token_file"]
+        if not path:
+            return self.params["token"], None
+        try:
+            token, fields = read_token_file(path)
+        except SecretFileError as error:
+            self.module.fail_json(msg=str(error))
+        self.module.register_secret(token)
+        return token, fields.get("credential_id")

@@ -97,20 +97,12 @@ took_over:
   sample: {"owner": "20261129T101500Z-17", "host": "awx-ee", "pid": 4100, "acquired": "2026-11-29T10:15:00Z"}
 """
 
-import os
-
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.lock import acquire, read_holder, release
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
-    UnsafePathError,
-    check_folder,
-    refuse_special,
-    relative_paths,
-)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import CollectionModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.lock import RotationLockRunner
 
 
 def main():
-    module = AlibabaCloudModule(
+    module = CollectionModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
             owner=dict(type="str", required=True),
@@ -118,32 +110,7 @@ def main():
             stale_after_minutes=dict(type="int", default=240),
         ),
     )
-    p = module.params
-    if p["stale_after_minutes"] < 1:
-        module.fail_json(msg="stale_after_minutes must be 1 or more, got %s: a smaller value would let every run "
-                             "take over the lock of a run still going" % p["stale_after_minutes"])
-    module.fail_on(relative_paths([("path", p["path"])]))
-    try:
-        check_folder(os.path.dirname(p["path"]), option="its folder")
-        refuse_special(p["path"])
-        if p["state"] == "released":
-            released = release(p["path"], p["owner"])
-            module.exit_json(changed=released, acquired=False, holder=read_holder(p["path"]))
-        acquired, created, holder, took_over = acquire(p["path"], p["owner"], p["stale_after_minutes"] * 60)
-    except UnsafePathError as error:
-        module.fail_json(msg="cannot use lock file %s: %s; the lock was not touched" % (p["path"], error))
-    except (IOError, OSError) as error:
-        module.fail_json(msg="cannot use lock file %s: %s" % (p["path"], error.strerror or error))
-    result = dict(changed=created, acquired=acquired, holder=holder)
-    if took_over:
-        result["took_over"] = took_over
-        module.warn("took over the lock left by run %s (process gone or lock older than %s minutes)"
-                    % (took_over.get("owner"), p["stale_after_minutes"]))
-    if not acquired:
-        module.fail_json(msg="another run holds %s: run %s on %s (pid %s) since %s. It stops before changing anything; "
-                             "run again when it has finished." % (p["path"], holder.get("owner"), holder.get("host"),
-                                                                  holder.get("pid"), holder.get("acquired")), **result)
-    module.exit_json(**result)
+    RotationLockRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -110,65 +110,22 @@ created:
   sample: ["/var/lib/cloudsso", "/var/lib/cloudsso/d-00fc2p61abcd"]
 """
 
-import os
-import stat
-
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
-    UnsafePathError,
-    check_folder,
-    ensure_folder,
-    open_regular,
-    refuse_special,
-    relative_paths,
-)
-
-
-def check_file(path, variable):
-    """A file to be written: absent, or a regular file of this user (opened without following a link or
-    blocking on a FIFO, then closed)."""
-    refuse_special(path, option=variable)
-    if os.path.lexists(path):
-        os.close(open_regular(path, option=variable))
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import CollectionModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import RotationPathsRunner
 
 
 def main():
     entry = dict(path=dict(type="path", required=True), variable=dict(type="str", required=True))
     folder = dict(entry, create=dict(type="bool", default=True), private=dict(type="bool", default=False),
                   warn_unless_private=dict(type="bool", default=False))
-    module = AlibabaCloudModule(
+    module = CollectionModule(
         argument_spec=dict(
             folders=dict(type="list", elements="dict", default=[], options=folder),
             files=dict(type="list", elements="dict", default=[], options=entry),
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    problems = relative_paths((item["variable"], item["path"]) for item in p["folders"] + p["files"])
-    if problems:
-        module.fail_json(msg="; ".join(problems), changed=False)
-    created = []
-    try:
-        # Everything is checked before anything is made.
-        for item in p["folders"]:
-            if not item["create"] or os.path.lexists(item["path"]):
-                check_folder(item["path"], option=item["variable"], private=item["private"])
-        for item in p["files"]:
-            check_file(item["path"], item["variable"])
-        for item in p["folders"]:
-            if item["create"]:
-                created += ensure_folder(item["path"], option=item["variable"], private=item["private"],
-                                         check_mode=module.check_mode)
-            if item["warn_unless_private"] and os.path.isdir(item["path"]) and \
-                    os.stat(item["path"]).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-                module.warn("%s: the folder %s can be entered by other users (mode %04o); keep secrets in a folder "
-                            "only you can read (0700)" % (item["variable"], item["path"],
-                                                          stat.S_IMODE(os.stat(item["path"]).st_mode)))
-    except UnsafePathError as error:
-        done = ("; made before it: %s" % ", ".join(created)) if created and not module.check_mode else \
-            "; nothing was written"
-        module.fail_json(msg=str(error) + done, changed=bool(created) and not module.check_mode, created=created)
-    module.exit_json(changed=bool(created), created=created)
+    RotationPathsRunner(module).run()
 
 
 if __name__ == "__main__":

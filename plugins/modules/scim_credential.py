@@ -238,12 +238,8 @@ api_calls:
   sample: 2
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
-    invalid_ids,
-)
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_state import ScimCredentialRunner
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_runner import ScimCredentialRunner
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import relative_paths
 
 
 def main():
@@ -259,7 +255,6 @@ def main():
         mutually_exclusive=[("credential_id", "secret_file")],
         supports_check_mode=True,
     )
-    module.fail_on(invalid_ids(module.params) + relative_paths([("secret_file", module.params["secret_file"])]))
     ScimCredentialRunner(module).run()
 
 

@@ -129,12 +129,7 @@ api_calls:
   sample: 2
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import (
-    CREDENTIAL_LIMIT,
-    CloudSSO,
-    invalid_ids,
-)
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.credential_runner import ScimCredentialInfoRunner
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
 
 
@@ -147,25 +142,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.fail_on(invalid_ids(module.params))
-    directory_id = module.params["directory_id"]
-
-    api = CloudSSO(module.client())
-    try:
-        credentials = api.list_credentials(directory_id)
-        sync_status = api.synchronization_status(directory_id)
-    except AlibabaCloudError as error:
-        module.fail_from(error)
-    if module.params["credential_id"]:
-        credentials = [c for c in credentials if c["credential_id"] == module.params["credential_id"]]
-    module.exit_json(
-        changed=False,
-        directory_id=directory_id,
-        credentials=credentials,
-        scim_synchronization_status=sync_status,
-        credential_limit=CREDENTIAL_LIMIT,
-        scim_endpoint=module.scim_endpoint(module.params["scim_endpoint"]),
-    )
+    ScimCredentialInfoRunner(module).run()
 
 
 if __name__ == "__main__":

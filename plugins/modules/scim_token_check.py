@@ -111,10 +111,8 @@ attempts:
   sample: 1
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.scim import probe_token
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_token_file
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.scim import ScimTokenCheckRunner
 
 
 def main():
@@ -129,39 +127,7 @@ def main():
         required_one_of=[("token", "token_file")],
         supports_check_mode=True,
     )
-    p = module.params
-    token = p["token"]
-    credential_id = None
-    if p["token_file"]:
-        try:
-            token, fields = read_token_file(p["token_file"])
-        except SecretFileError as error:
-            module.fail_json(msg=str(error))
-        module.register_secret(token)
-        credential_id = fields.get("credential_id")
-
-    base_url = module.scim_endpoint(p["scim_endpoint"])
-    try:
-        outcome = probe_token(module.session, base_url, token, timeout=p["timeout"],
-                              validate_certs=p["validate_certs"], max_retries=p["max_retries"])
-    except AlibabaCloudError as error:
-        module.fail_from(error, scim_endpoint=base_url)
-
-    result = dict(changed=False, authenticated=outcome["authenticated"], status=outcome["status"],
-                  scim_endpoint=base_url, attempts=outcome["attempts"])
-    if outcome["detail"]:
-        result["detail"] = outcome["detail"]
-    if credential_id:
-        result["credential_id"] = credential_id
-    which = "the token of %s" % credential_id if credential_id else "the token"
-    if p["expect"] == "accepted" and not outcome["authenticated"]:
-        reason = ": %s" % outcome["detail"] if outcome["detail"] else ""
-        module.fail_json(msg="%s was rejected by %s (HTTP %s%s), but it must work"
-                         % (which, base_url, outcome["status"], reason), **result)
-    if p["expect"] == "rejected" and outcome["authenticated"]:
-        module.fail_json(msg="%s still works at %s (HTTP %s), but it must be rejected" % (which, base_url,
-                                                                                          outcome["status"]), **result)
-    module.exit_json(**result)
+    ScimTokenCheckRunner(module).run()
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 missing, conflicting and out-of-range values. Each must fail before any write call, with a message that
 names the option (or the problem), and change nothing.
 
-The cases come from the modules' argument specs (captured by calling each module's main() with
-AlibabaCloudModule replaced) and from the role's meta/argument_specs.yml: every typed option gets a value of
-the wrong type, every option with choices a value outside them, every required option is left out, every
-mutually exclusive pair is given together, every required-one-of set is left empty. Options whose values
+The cases come from the modules' argument specs (captured by calling each module's main() with its
+module base, AlibabaCloudModule or CollectionModule, replaced) and from the role's
+meta/argument_specs.yml: every typed option gets a value of the wrong type, every option with choices a
+value outside them, every required option is left out, every mutually exclusive pair is given together,
+every required-one-of set is left empty. Options whose values
 the collection checks itself (IDs, ranges, files, regions, endpoints, windows, credentials) have the
 hand-written cases of SEMANTIC with the message expected. test_every_option_has_a_case fails when an option
 has neither, so a new option cannot be forgotten.
@@ -70,15 +71,18 @@ def module_spec(name):
             kwargs.pop("product", None)
             raise _Captured(spec, kwargs)
 
-    original = mod.AlibabaCloudModule
-    mod.AlibabaCloudModule = Capture
+    originals = dict((base, getattr(mod, base)) for base in ("AlibabaCloudModule", "CollectionModule")
+                     if hasattr(mod, base))
+    for base in originals:
+        setattr(mod, base, Capture)
     try:
         mod.main()
     except _Captured as captured:
         return captured.args
     finally:
-        mod.AlibabaCloudModule = original
-    raise AssertionError("%s.main() builds no AlibabaCloudModule" % name)
+        for base, original in originals.items():
+            setattr(mod, base, original)
+    raise AssertionError("%s.main() builds no AlibabaCloudModule or CollectionModule" % name)
 
 
 SPECS = dict((name, module_spec(name)) for name in MODULES)
@@ -329,8 +333,8 @@ FREE = {
     "client_certificate_key_path": "read with client_certificate_path (tests/integration/test_idp_entra.py)",
 }
 # Shared options are checked by one function for every module that has them (auth_argument_spec and
-# _validate_common; entra_argument_spec and invalid_entra_options): `make test` runs them on one module each,
-# RELIABILITY_FULL=1 on every module.
+# auth_option_problems; entra_argument_spec and invalid_entra_options): `make test` runs them on one module
+# each, RELIABILITY_FULL=1 on every module.
 SHARED = {"scim_credential": set(module_base.auth_argument_spec()),
           "entra_provisioning_info": set(entra_argument_spec())}
 # Calls the service refuses (nothing changes) that only it can refuse.
@@ -338,7 +342,7 @@ REFUSED_CALLS = {("entra_provisioning_job", "provision_on_demand.object_id"): {"
 
 
 # The modules that use the Alibaba Cloud options to call Alibaba Cloud; the others accept them (for
-# module_defaults of the action group) and check only what AlibabaCloudModule checks for every module.
+# module_defaults of the action group) and check only what the module base checks for every module.
 CALLS_ALIBABA = ("scim_credential", "scim_credential_info", "scim_usage_info", "scim_rotation_plan",
                  "idaas_provisioning_token")
 CHECKED_FOR_EVERY_MODULE = {("timeout", "0"), ("max_retries", "-1"), ("access_key_id", "without secret"),

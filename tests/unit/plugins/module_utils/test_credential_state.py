@@ -145,3 +145,62 @@ def test_debug_is_on(monkeypatch, debug, env, on):
     else:
         monkeypatch.setenv("ANSIBLE_DEBUG", env)
     assert AlibabaCloudModule.debug.fget(Wrapper()) is on
+
+
+# --- the check-mode prediction, return_secret and the listings (deciders the runners use) ----------------
+
+@pytest.mark.parametrize("state, creds, kw, view, record", [
+    ("enabled", [A], dict(secret_file="/x.json"), {"exists": True, "credential_id": "(new)", "status": "Enabled"},
+     dict(credential_id=None, credential_type="BearerToken", status="Enabled", create_time=None, expire_time=None,
+          directory_id=D, age_days=None, expires_in_days=None)),
+    ("disabled", [A], dict(credential_id=A["credential_id"]),
+     {"exists": True, "credential_id": A["credential_id"], "status": "Disabled"}, dict(A, status="Disabled")),
+    ("absent", [A, B], dict(credential_id=B["credential_id"]), {"exists": False}, None),
+    ("absent", [A], dict(credential_id="scimcred-%020d" % 9), {"exists": False}, None),
+    ("present", [A], dict(credential_id=A["credential_id"]),
+     {"exists": True, "credential_id": A["credential_id"], "status": "Enabled"}, A),
+])
+def test_check_mode_predicts_what_the_run_would_return(state, creds, kw, view, record):
+    d = decide(state, creds, **kw)
+    assert cs.predicted_view(d) == view
+    assert cs.predicted_record(d, state, D) == record
+
+
+def test_predicted_set_status_does_not_change_the_listed_record():
+    d = decide("disabled", [A], credential_id=A["credential_id"])
+    cs.predicted_record(d, "disabled", D)
+    assert A["status"] == "Enabled"
+
+
+@pytest.mark.parametrize("return_secret, no_log, debug, expected", [
+    (False, False, True, None),
+    (True, True, False, None),
+    (True, False, False, "set no_log: true on the task"),
+    (True, False, True, "set no_log: true on the task"),  # no_log is named first
+    (True, True, True, "refused while ANSIBLE_DEBUG is on"),
+])
+def test_return_secret_needs_no_log_and_no_debug(return_secret, no_log, debug, expected):
+    problem = cs.return_secret_problem(return_secret, no_log, debug)
+    if expected is None:
+        assert problem is None
+    else:
+        assert expected in problem and "return_secret=true" in problem
+
+
+def test_new_credentials_are_those_the_first_listing_lacks():
+    new = cred(3)
+    assert cs.new_credentials([A], [A, B, new]) == [B, new]
+    assert cs.new_credentials([A, B], [B]) == []
+
+
+def test_last_enabled():
+    other_enabled = cred(3)
+    assert cs.last_enabled([A, B], A)
+    assert not cs.last_enabled([A, B, other_enabled], A)
+    assert cs.last_enabled([A], A)
+
+
+def test_select_credentials():
+    assert cs.select_credentials([A, B]) == [A, B]
+    assert cs.select_credentials([A, B], B["credential_id"]) == [B]
+    assert cs.select_credentials([A, B], "scimcred-%020d" % 9) == []

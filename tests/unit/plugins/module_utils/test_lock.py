@@ -108,3 +108,34 @@ def test_no_ansible_playbook_ancestor():
              "import lock; print(lock.playbook_process())" % (sys.path[:3],))
     out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "(None, None)"
+
+
+# --- the rotation_lock module's deciders -----------------------------------------------------------------
+
+def test_stale_after_minutes_must_be_one_or_more():
+    assert lock.stale_after_problem(1) is None and lock.stale_after_problem(240) is None
+    for minutes in (0, -5):
+        problem = lock.stale_after_problem(minutes)
+        assert "stale_after_minutes must be 1 or more, got %s" % minutes in problem
+
+
+HOLDER = {"owner": "run-a", "host": "awx-ee", "pid": 4242, "acquired": "2026-11-29T20:15:00Z"}
+
+
+def test_acquired_lock_outcome():
+    result, warning, failure = lock.acquire_outcome("/l", True, True, HOLDER, None, 240)
+    assert result == dict(changed=True, acquired=True, holder=HOLDER)
+    assert warning is None and failure is None
+
+
+def test_taken_over_lock_outcome_warns_and_names_the_previous_run():
+    old = dict(HOLDER, owner="killed-run")
+    result, warning, failure = lock.acquire_outcome("/l", True, True, HOLDER, old, 30)
+    assert result["took_over"] == old and failure is None
+    assert "took over the lock left by run killed-run" in warning and "older than 30 minutes" in warning
+
+
+def test_held_lock_outcome_fails_naming_the_holder():
+    result, warning, failure = lock.acquire_outcome("/l", False, False, HOLDER, None, 240)
+    assert result == dict(changed=False, acquired=False, holder=HOLDER) and warning is None
+    assert failure.startswith("another run holds /l: run run-a on awx-ee (pid 4242) since 2026-11-29T20:15:00Z.")

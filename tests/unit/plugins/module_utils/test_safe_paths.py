@@ -121,3 +121,34 @@ def test_relative_paths_are_named_with_their_option():
     problems = safe_paths.relative_paths([("secret_file", "kept.json"), ("path", "/abs/x.lock"), ("other", None)])
     assert problems == ["secret_file kept.json is a relative path; give an absolute one (or one that starts with ~): "
                         "it would land in the folder the module runs in"]
+
+
+# --- the rotation_paths module's deciders ----------------------------------------------------------------
+
+def test_check_file_accepts_a_missing_or_regular_file_only(tmp_path):
+    safe_paths.check_file(str(tmp_path / "missing.json"), "scim_rotation_report_path")
+    regular = tmp_path / "report.json"
+    regular.write_text("{}")
+    safe_paths.check_file(str(regular), "scim_rotation_report_path")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    with pytest.raises(UnsafePathError, match="scim_rotation_report_path .*fifo is a FIFO"):
+        safe_paths.check_file(str(fifo), "scim_rotation_report_path")
+
+
+@pytest.mark.parametrize("mode, warned", [(0o40700, False), (0o40750, True), (0o40701, True), (0o41777, True)])
+def test_open_folder_warning(mode, warned):
+    warning = safe_paths.open_folder_warning("scim_rotation_secret_file", "/secure", mode)
+    if not warned:
+        assert warning is None
+    else:
+        assert warning.startswith("scim_rotation_secret_file: the folder /secure can be entered by other users "
+                                  "(mode %04o)" % stat.S_IMODE(mode))
+
+
+def test_paths_failure_says_what_was_made_before_it():
+    assert safe_paths.paths_failure("x is a FIFO", [], False) == ("x is a FIFO; nothing was written", False)
+    assert safe_paths.paths_failure("x is a FIFO", ["/a", "/a/b"], False) == \
+        ("x is a FIFO; made before it: /a, /a/b", True)
+    # in check mode nothing was made, even when folders would have been
+    assert safe_paths.paths_failure("x is a FIFO", ["/a"], True) == ("x is a FIFO; nothing was written", False)

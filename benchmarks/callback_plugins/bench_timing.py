@@ -22,6 +22,7 @@ DOCUMENTATION = """
     requirements: [enable in ANSIBLE_CALLBACKS_ENABLED]
 """
 
+import importlib.util
 import json
 import os
 import time
@@ -31,16 +32,18 @@ try:
 except ImportError:  # pragma: no cover
     from urllib2 import urlopen  # type: ignore
 
-from ansible.plugins.callback import CallbackBase
+# The plumbing shared with the reliability suite's callback (tests/helpers/callback_base.py), loaded by path.
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "helpers", "callback_base.py")
+_SPEC = importlib.util.spec_from_file_location("cloudsso_callback_base", os.path.normpath(SHARED))
+_BASE = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_BASE)
 
 LOADED = time.time()
+HOST_STATUS = dict(ok="ok", failed="failed", ignored="failed", skipped="skipped", unreachable="unreachable")
 
 
-class CallbackModule(CallbackBase):
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
+class CallbackModule(_BASE.TaskEventsCallback):
     CALLBACK_NAME = "bench_timing"
-    CALLBACK_NEEDS_ENABLED = True
 
     def __init__(self, *args, **kwargs):
         super(CallbackModule, self).__init__(*args, **kwargs)
@@ -68,10 +71,10 @@ class CallbackModule(CallbackBase):
             self.tasks[-1]["end"] = now
             self.tasks[-1]["calls_after"] = self._calls()
 
-    def v2_playbook_on_start(self, playbook):
+    def playbook_started(self):
         self.started = time.time()
 
-    def v2_playbook_on_task_start(self, task, is_conditional):
+    def task_started(self, task):
         now = time.time()
         self._close_task(now)
         calls = self.tasks[-1]["calls_after"] if self.tasks and self.emulator else self._calls()
@@ -79,33 +82,19 @@ class CallbackModule(CallbackBase):
                                end=None, hosts={}, retries={}, delay=None, calls_before=calls,
                                calls_after=None))
 
-    v2_playbook_on_handler_task_start = v2_playbook_on_task_start
-
-    def _host(self, result, status):
-        if self.tasks:
-            self.tasks[-1]["hosts"][result._host.get_name()] = dict(status=status, end=time.time())
-
-    def v2_runner_on_ok(self, result):
-        self._host(result, "ok")
-
-    def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._host(result, "failed")
-
-    def v2_runner_on_skipped(self, result):
-        self._host(result, "skipped")
-
-    def v2_runner_on_unreachable(self, result):
-        self._host(result, "unreachable")
-
-    def v2_runner_retry(self, result):
-        if self.tasks:
-            host = result._host.get_name()
+    def host_result(self, status, result):
+        if not self.tasks:
+            return
+        host = result._host.get_name()
+        if status in HOST_STATUS:
+            self.tasks[-1]["hosts"][host] = dict(status=HOST_STATUS[status], end=time.time())
+        elif status == "retry":
             self.tasks[-1]["retries"][host] = self.tasks[-1]["retries"].get(host, 0) + 1
             delay = (getattr(result, "_task_fields", None) or {}).get("delay")
             if isinstance(delay, (int, float)):
                 self.tasks[-1]["delay"] = delay  # templated by the worker
 
-    def v2_playbook_on_stats(self, stats):
+    def playbook_ended(self, stats):
         now = time.time()
         self._close_task(now)
         if self.path:

@@ -1,4 +1,4 @@
-"""The emulator's own signature code against the official vectors (API-FACTS.md section 4) and against the
+"""The emulator's own signature code against the official vectors (docs/dev/api-facts.md section 4) and against the
 official SDK's signer as an oracle on varied inputs."""
 
 import hashlib

@@ -1,7 +1,7 @@
 """Run ansible-playbook the way users do, against the emulator, and scan everything it wrote for secrets.
 
     runner = PlaybookRunner(work_dir, emulator, access_key)
-    run = runner.target("scim_credential", {"directory_id": ...})   # a role in tests/integration/targets
+    run = runner.target("scim_credential", {"directory_id": ...})   # a role in tests/integration/test_roles
     run = runner.playbook("playbooks/rotate.yml", extra_vars, inventory=...)
 
 Every run uses -vvvv and ANSIBLE_LOG_PATH, then the leak scan checks stdout, stderr, the log, and every
@@ -18,7 +18,7 @@ from tests.helpers.leaks import assert_no_leaks, read_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS = os.path.join(ROOT, ".build", "collections")
-TARGETS = os.path.join(ROOT, "tests", "integration", "targets")
+TEST_ROLES = os.path.join(ROOT, "tests", "integration", "test_roles")  # see docs/dev/conventions.md
 ROLES = os.path.join(ROOT, "roles")
 REGION = "cn-shanghai"
 BIN = os.path.dirname(sys.executable)
@@ -85,7 +85,7 @@ class PlaybookRunner(object):
         self.secret_paths.append(str(path))
 
     def target(self, name, extra_vars=None, **kwargs):
-        """Run the role tests/integration/targets/<name> on localhost."""
+        """Run the test role tests/integration/test_roles/<name> on localhost."""
         play = os.path.join(self.work, "play-%s.yml" % name)
         with open(play, "w") as handle:
             handle.write("- name: Integration target %s\n  hosts: localhost\n  gather_facts: false\n  roles:\n"
@@ -118,7 +118,7 @@ class PlaybookRunner(object):
         run_env.update(
             PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
             ANSIBLE_COLLECTIONS_PATH=COLLECTIONS,
-            ANSIBLE_ROLES_PATH=os.pathsep.join([TARGETS, ROLES]),
+            ANSIBLE_ROLES_PATH=os.pathsep.join([TEST_ROLES, ROLES]),
             ANSIBLE_HOME=os.path.join(self.work, "ansible-home"),
             ANSIBLE_LOCAL_TEMP=os.path.join(self.work, "ansible-tmp"),
             ANSIBLE_LOG_PATH=log,

@@ -1,6 +1,6 @@
 """entra_provisioning_token / _info / _job through ansible-playbook against the simulated Entra ID.
 
-The playbook (targets/entra_provisioning) asserts what the modules return; this file sets the emulator up
+The playbook (test_roles/entra_provisioning) asserts what the modules return; this file sets the emulator up
 and checks what only it can see: which Graph calls were made (no save in check mode or after a failed
 validation, one token per module run, never `restart`), retries after 429 / 409 / 403, the credential the
 simulated Entra ID syncs with, and that no secret shows at -vvvv or in the log file.

@@ -1,6 +1,6 @@
 """idaas_provisioning_token through ansible-playbook against the emulator's IDaaS (EIAM 2021-12-01).
 
-The playbook (targets/idaas_provisioning) asserts the module's results; this file checks what only the
+The playbook (test_roles/idaas_provisioning) asserts the module's results; this file checks what only the
 emulator sees: the Set calls made (none in check mode, none when nothing changed), that everything else
 in the configuration survived the read-merge-write, that the simulated IDaaS then syncs with the new
 credential, and that no secret shows at -vvvv or in the log file.

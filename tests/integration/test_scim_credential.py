@@ -1,6 +1,6 @@
 """scim_credential, scim_credential_info and scim_token_check through ansible-playbook against the emulator.
 
-The playbooks (targets/scim_credential*, -vvvv, ANSIBLE_LOG_PATH) assert results, idempotence, check and
+The playbooks (test_roles/scim_credential*, -vvvv, ANSIBLE_LOG_PATH) assert results, idempotence, check and
 diff mode and call counts themselves; these tests seed the cloud, inject faults and check what only the
 emulator can see. Every run is scanned for every secret the emulator issued.
 """

@@ -3,7 +3,7 @@
 Thousands of events over 90 days, laid out so that each 30-day piece of the window holds a known number of
 ListUsers events: the verdicts, the page counts (the minimum the API allows), the pace (from the emulator's
 call log), stop_when_found, the 30-day split (the emulator rejects longer queries), throttling faults, and
-ActionTrail's ingestion delay. The playbook tasks live in targets/scim_usage_info/tasks/main.yml and assert
+ActionTrail's ingestion delay. The playbook tasks live in test_roles/scim_usage_info/tasks/main.yml and assert
 the verdicts themselves; this file checks what only the emulator can see.
 """
 

@@ -11,11 +11,16 @@ Killing a run at a step is tests/integration/test_rotation_resume.py's KillingSu
 group, when the emulator has applied the step's write).
 """
 
+import importlib.util
 import json
 import os
 import time
 
-from ansible.plugins.callback import CallbackBase
+# The plumbing shared with the benchmarks' callback (tests/helpers/callback_base.py), loaded by path.
+SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "helpers", "callback_base.py")
+_SPEC = importlib.util.spec_from_file_location("cloudsso_callback_base", os.path.normpath(SHARED))
+_BASE = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_BASE)
 
 DOCUMENTATION = """
 name: reliability_probe
@@ -23,13 +28,11 @@ type: aggregate
 short_description: records every result and can hold the run at a task (tests only)
 description: See the module docstring.
 """
+RECORDED = ("ok", "failed", "ignored", "skipped", "unreachable", "item_ok", "item_failed")
 
 
-class CallbackModule(CallbackBase):
-    CALLBACK_VERSION = 2.0
-    CALLBACK_TYPE = "aggregate"
+class CallbackModule(_BASE.TaskEventsCallback):
     CALLBACK_NAME = "reliability_probe"
-    CALLBACK_NEEDS_ENABLED = True
 
     def __init__(self, *args, **kwargs):
         super(CallbackModule, self).__init__(*args, **kwargs)
@@ -38,7 +41,7 @@ class CallbackModule(CallbackBase):
         self.barrier_dir = os.environ.get("RELIABILITY_BARRIER_DIR")
 
     # --- hold -----------------------------------------------------------------------------------------
-    def v2_playbook_on_task_start(self, task, is_conditional):
+    def task_started(self, task):
         name = task.get_name()
         if self.barrier and self.barrier in name:
             self.barrier = None
@@ -48,31 +51,11 @@ class CallbackModule(CallbackBase):
             while not os.path.exists(os.path.join(self.barrier_dir, "release")) and time.time() < deadline:
                 time.sleep(0.05)
 
-    v2_playbook_on_handler_task_start = v2_playbook_on_task_start
-
     # --- record -----------------------------------------------------------------------------------------
-    def _record(self, status, result):
-        if not self.out:
+    def host_result(self, status, result):
+        if not self.out or status not in RECORDED:
             return
         line = dict(status=status, host=result._host.get_name(), task=result._task.get_name(),
                     result=result._result)
         with open(self.out, "a") as handle:
             handle.write(json.dumps(line, default=str, sort_keys=True) + "\n")
-
-    def v2_runner_on_ok(self, result):
-        self._record("ok", result)
-
-    def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._record("ignored" if ignore_errors else "failed", result)
-
-    def v2_runner_on_skipped(self, result):
-        self._record("skipped", result)
-
-    def v2_runner_on_unreachable(self, result):
-        self._record("unreachable", result)
-
-    def v2_runner_item_on_ok(self, result):
-        self._record("item_ok", result)
-
-    def v2_runner_item_on_failed(self, result):
-        self._record("item_failed", result)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Signing against the official vectors (API-FACTS.md section 4) and the official SDK as an oracle."""
+"""Signing against the official vectors (docs/dev/api-facts.md section 4) and the official SDK as an oracle."""
 
 from __future__ import absolute_import, division, print_function
 

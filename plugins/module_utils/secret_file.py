@@ -11,7 +11,7 @@ symbolic link, no FIFO, a regular file of this user or root) and read up to a bo
 neither this collection's JSON nor one line shaped like a token is refused before anything is sent, so a
 careless `token_file: /proc/self/environ` cannot put the environment in an Authorization header.
 
-Beside a secret file, `<secret_file>.inflight` marks a create in flight (see credential_state).
+Beside a secret file, `<secret_file>.inflight` marks a create in flight (see credential_runner).
 """
 
 from __future__ import absolute_import, division, print_function

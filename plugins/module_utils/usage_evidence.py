@@ -7,7 +7,7 @@
 in an event (`credential_ids_in`) and the tally that folds events into per-credential uses
 (`CredentialUse`, `UsageTally`). Pure: events in, plain values out.
 
-Where CloudSSO puts `SCIMCredentialId` in an event is not documented (API-FACTS.md section 3), so the
+Where CloudSSO puts `SCIMCredentialId` in an event is not documented (docs/dev/api-facts.md section 3), so the
 matcher never follows one JSON path: it walks the whole event, nested objects, lists and JSON encoded as
 strings included. Only IDs, times, source IPs, user agents and counts leave this module; never an event.
 """

@@ -3,7 +3,7 @@
 ansible-playbook (playbooks/rotate.yml, the role with its defaults, credentials in the environment as AWX
 injects them) is killed with SIGKILL, its whole process group at once, the moment the emulator has applied the
 step's write (or, for "created", the moment the new secret file exists), as a crash, an OOM kill or a lost
-execution node would. Then it runs again, and this test asserts what DESIGN.md promises: exactly one Enabled
+execution node would. Then it runs again, and this test asserts what docs/dev/design.md promises: exactly one Enabled
 credential, the identity provider's token resolves to it, the old credential is gone, no credential whose secret
 is lost is left, no lock or pending secret file is left, and neither run printed or logged a secret (the
 PlaybookRunner leak scan at -vvvv covers the killed run too).

@@ -376,7 +376,7 @@ class Rotation(object):
         return reports[-1]
 
     def invariant_problems(self, directory_id, converged=True):
-        """DESIGN.md's invariants for one directory, as a list of what is wrong (empty: all hold).
+        """docs/dev/design.md's invariants for one directory, as a list of what is wrong (empty: all hold).
 
         Always: the IdP holds the token of an Enabled credential; every credential's secret is known (held by
         the IdP or in a secret file), so none is left whose secret is lost. Converged: exactly one credential,

@@ -7,7 +7,7 @@ each step, Entra ID and manual modes) does not cover:
 - SIGKILL of ansible-playbook at each step for the IDaaS and custom identity providers (reusing
   test_rotation_resume's KillingSubprocess and Served), then a re-run that converges.
 
-After each: DESIGN.md's invariants (harness.Rotation.invariant_problems) and the leak scan of every run.
+After each: docs/dev/design.md's invariants (harness.Rotation.invariant_problems) and the leak scan of every run.
 """
 
 import os

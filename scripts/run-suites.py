@@ -44,7 +44,7 @@ class Suite(object):
 
 
 def run_suite(suite, make, log_dir, stream):
-    command = [make, "--no-print-directory", suite.name]
+    command = [make, suite.name]
     log_path = os.path.join(log_dir, "%s.log" % suite.name)
     say("==> %s: started (%s)\n" % (suite.name, " ".join(command)))
     suite.started = time.monotonic()

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write tests/durations.json (seconds per test id, setup + call + teardown) from pytest `--durations=0` output,
 merged into what the file already holds (tests/conftest.py starts the longest tests first).
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run test suites (make targets) in lanes and print a table of their times at the end (`make test` uses it).
 
     scripts/run-suites.py unit,emulator-test,integration sanity,lint

@@ -1,6 +1,6 @@
 """Run test suites (make targets) in lanes and print a table of their times at the end (`make test` uses it).
 
-    scripts/run-suites.py unit,emulator-test,integration sanity,lint
+    .venv/bin/python scripts/run-suites.py unit,emulator-test,integration sanity,lint
 
 Each argument is a lane: its suites (comma-separated make targets) run one after another; the lanes run at the
 same time. Every suite runs, whatever the others do; the table then names each suite's result, its wall time and

@@ -21,3 +21,19 @@ _ensure_collection_link()
 for path in (COLLECTIONS, ROOT):
     if path not in sys.path:
         sys.path.insert(0, path)
+
+
+# Longest first: with xdist the slow cases start at once and the short ones fill in around them, instead of a
+# slow case starting last and running alone. tests/durations.json holds seconds per test id, measured
+# (scripts/durations.py from a `--durations=0` output); a test it does not know runs after the known ones.
+DURATIONS = os.path.join(ROOT, "tests", "durations.json")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.path.exists(DURATIONS):
+        return
+    import json
+
+    with open(DURATIONS) as handle:
+        seconds = json.load(handle)
+    items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))  # stable: unknown ones keep their order

@@ -6,6 +6,9 @@
 
 Every run uses -vvvv and ANSIBLE_LOG_PATH, then the leak scan checks stdout, stderr, the log, and every
 file the run left in the work folder except the secret files (the one place a secret may be).
+
+Profiling: with CLOUDSSO_TEST_RUN_LOG=<file>, every run appends one JSON line to that file (the test, the
+playbook, its rc, its wall seconds and its leak scan's), so that the runs a test makes can be counted and timed.
 """
 
 import json
@@ -47,6 +50,19 @@ def clean_environment():
     """The caller's environment without any cloud credential a developer may have exported."""
     return dict((k, v) for k, v in os.environ.items()
                 if not k.startswith(("ALIBABA_CLOUD_", "ALICLOUD_", "AZURE_", "ANSIBLE_")))
+
+
+def record_run(path, rc, elapsed, scan):
+    """One line in CLOUDSSO_TEST_RUN_LOG (when set): which test ran which playbook, how long, and how long its
+    leak scan took (profiling)."""
+    log = os.environ.get("CLOUDSSO_TEST_RUN_LOG")
+    if not log:
+        return
+    line = json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0],
+                       "playbook": os.path.basename(path), "rc": rc, "seconds": round(elapsed, 2),
+                       "scan_seconds": round(scan, 3)})
+    with open(log, "a") as handle:  # one short line per write: lines of parallel workers do not interleave
+        handle.write(line + "\n")
 
 
 class Run(object):
@@ -137,7 +153,9 @@ class PlaybookRunner(object):
         self.runs.append(run)
         if verbosity:
             assert log_text, "ANSIBLE_LOG_PATH was not written"
+        scan_started = time.monotonic()
         self.scan(run)
+        record_run(path, proc.returncode, elapsed, time.monotonic() - scan_started)
         if expect_rc is not None:
             assert proc.returncode == expect_rc, "rc %s, expected %s:\n%s" % (proc.returncode, expect_rc, run.tail())
         return run

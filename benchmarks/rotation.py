@@ -51,11 +51,11 @@ CONTROLLER_ACTIONS = {"set_fact", "include_tasks", "import_tasks", "include_role
 PAUSE_ACTIONS = {"pause"}
 IDP_WAIT = "Wait for a synchronization cycle"
 TRAIL_WAIT = "Wait until ActionTrail"
+# Task file base names: tasks/idp/<name>/configure.yml and verify.yml count with the generic step of that name.
 STEP_OF_FILE = {"rotate": "prepare", "prepare": "prepare", "lock": "prepare", "plan": "plan", "prune": "prune",
-                "create": "create", "configure": "configure_idp", "configure_entra_id": "configure_idp",
-                "disable": "disable_old", "verify": "verify", "verify_entra_id": "verify",
+                "create": "create", "configure": "configure_idp", "disable": "disable_old", "verify": "verify",
                 "verify_actiontrail": "verify", "delete": "delete_old", "finish": "finish", "report": "report",
-                "end_step": None, "main": None}
+                "start_step": None, "end_step": None, "main": None}
 STEPS = ["prepare", "plan", "create", "probe_new", "configure_idp", "disable_old", "verify", "delete_old", "finish",
          "report"]
 APIS = [("cloudsso", "CloudSSO"), ("actiontrail", "ActionTrail"), ("graph", "Graph"), ("entra-login", "Entra login"),

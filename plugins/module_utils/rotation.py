@@ -31,7 +31,18 @@ CONFIGURE = "configure"   # the pending credential exists and its secret is know
 DISABLE = "disable"       # the IdP calls with the pending credential: disable the current one
 VERIFY = "verify"         # the current one is disabled: verify, then delete it
 STOP = "stop"             # a state the role must not touch; the message says why and the way out
-STEPS = (ROTATE, CONFIGURE, DISABLE, VERIFY)
+
+# The step ladder of a run, in order: the role runs the steps the plan lists (plan_steps), in this order.
+# prune: delete what the plan proved unused; create: the pending credential, probed; configure: give it to
+# the IdP; disable: the current credential; verify: the switch; delete: the current credential; finish:
+# keep the new secret and tidy up.
+PRUNE = "prune"
+CREATE = "create"
+DELETE = "delete"
+FINISH = "finish"
+STEPS = (PRUNE, CREATE, CONFIGURE, DISABLE, VERIFY, DELETE, FINISH)
+# Where each action enters the ladder (STOP enters nowhere).
+ENTRY = {ROTATE: CREATE, CONFIGURE: CONFIGURE, DISABLE: DISABLE, VERIFY: VERIFY, NOTHING: FINISH}
 
 
 class Plan(object):
@@ -45,6 +56,8 @@ class Plan(object):
         self.prune = []                # Disabled credentials verified unused: delete before anything else
         self.orphans = []              # Enabled credentials with a lost secret, verified unused: delete
         self.stale_pending_file = False  # the pending file names a credential that no longer exists
+        self.pending_secret_known = False  # the pending secret file holds the pending credential's secret
+        self.handoff = False           # a person gives the IdP the token (no API configures it again)
         self.notes = []
 
     def stop(self, reason):
@@ -55,14 +68,38 @@ class Plan(object):
     def to_dict(self):
         def cid(record):
             return record["credential_id"] if record else None
-        return dict(
+        result = dict(
             action=self.action, reason=self.reason, due=self.due, due_reason=self.due_reason,
             current_credential_id=cid(self.current), pending_credential_id=cid(self.pending),
             current_credential=self.current, pending_credential=self.pending,
             prune=[cid(c) for c in self.prune], orphans=[cid(c) for c in self.orphans],
             stale_pending_file=self.stale_pending_file, notes=list(self.notes),
-            changes_planned=self.action in STEPS or bool(self.prune or self.orphans or self.stale_pending_file),
+            pending_secret_known=bool(self.pending_secret_known and self.pending),
         )
+        result["steps"] = plan_steps(result, handoff=self.handoff)
+        result["changes_planned"] = any(step != FINISH for step in result["steps"])
+        return result
+
+
+def plan_steps(plan, handoff=False):
+    """The steps of STEPS a run carries out for `plan` (a Plan.to_dict() without its steps), in order.
+
+    Each action enters the ladder at its ENTRY and runs to the end; disable and delete need a current
+    credential. A resume at disable gives the IdP the pending token again (idempotent) when its secret is at
+    hand and an API takes it (not `handoff`): the evidence of the switch could predate the save. Whether a
+    manual hand-off is still waiting is known only during the run: the role checks that itself."""
+    action = plan["action"]
+    if action not in ENTRY:
+        return []
+    steps = [PRUNE] if plan["prune"] or plan["orphans"] or plan["stale_pending_file"] else []
+    ladder = list(STEPS[STEPS.index(ENTRY[action]):])
+    if action == DISABLE and plan["pending_secret_known"] and not handoff:
+        ladder.insert(0, CONFIGURE)
+    for step in ladder:
+        if step in (DISABLE, DELETE) and not plan["current_credential_id"]:
+            continue
+        steps.append(step)
+    return steps
 
 
 def rotation_due(credential, min_age_days, expiring_within_days, force):
@@ -116,11 +153,13 @@ def _switched_to(usage, pending, current):
 
 
 def make_plan(credentials, usage, pending_file=None, now=None, min_age_days=180, expiring_within_days=90,
-              force=False, prune_disabled=True, orphan_grace_minutes=120):
+              force=False, prune_disabled=True, orphan_grace_minutes=120, handoff=False):
     """Decide where the rotation starts. `credentials`: records from CloudSSO (cloudsso.credential_record);
     `usage`: the result of scim_usage_info over a recent window for every credential of the directory
-    (`usage`, `conclusive`); `pending_file`: the content of the pending secret file or None."""
+    (`usage`, `conclusive`); `pending_file`: the content of the pending secret file or None; `handoff`: a
+    person gives the identity provider the token (plan_steps)."""
     plan = Plan()
+    plan.handoff = handoff
     by_id = dict((c["credential_id"], c) for c in credentials)
     pending_id = (pending_file or {}).get("credential_id")
     if pending_id and pending_id not in by_id:
@@ -173,6 +212,7 @@ def make_plan(credentials, usage, pending_file=None, now=None, min_age_days=180,
 def _plan_with_pending(plan, pending, others, usage, prune_disabled):
     """A pending credential from an earlier run exists and its secret is known: resume."""
     plan.pending = pending
+    plan.pending_secret_known = True
     if len(others) > 1:
         return plan.stop("directory has three credentials, which CloudSSO does not allow; inspect it by hand")
     current = others[0] if others else None
@@ -188,7 +228,7 @@ def _plan_with_pending(plan, pending, others, usage, prune_disabled):
             return plan.stop("the pending credential %s from an earlier run is Disabled and its disuse is not "
                              "proven; delete it by hand once unused" % pending["credential_id"])
         plan.prune.append(pending)
-        plan.pending = None
+        plan.pending, plan.pending_secret_known = None, False
         plan.action = ROTATE
         plan.due_reason = "starting over: the earlier attempt's credential %s is removed" % pending["credential_id"]
         return plan
@@ -246,66 +286,3 @@ def needs_evidence(credentials, pending_file):
     (which one does the identity provider hold?), or a pending one (has the provider switched?)."""
     enabled = [c for c in credentials if c["status"] == ENABLED]
     return bool(pending_file) or len(enabled) > 1 or len(enabled) < len(credentials)
-
-
-def run_plan(module):
-    """The scim_rotation_plan module: read, gather evidence when needed, decide."""
-    # Imported here: only this module needs them, and the pure functions above stay free of I/O.
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.actiontrail import (
-        UsageInputError,
-        resolve_window,
-        scan_usage,
-    )
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import CloudSSO, invalid_ids, utc_now
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
-    from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_secret_file
-
-    p = module.params
-    problems = invalid_ids(p)
-    if p["actiontrail_region"] is not None and not is_valid_region(p["actiontrail_region"]):
-        problems.append("actiontrail_region %r is not a valid Alibaba Cloud region ID (for example cn-shanghai)"
-                        % p["actiontrail_region"])
-    for name in ("min_age_days", "expiring_within_days", "orphan_grace_minutes"):
-        if p[name] is not None and p[name] < 0:
-            problems.append("%s must be 0 or more, got %s" % (name, p[name]))
-    module.fail_on(problems)
-    try:
-        since, until = resolve_window(p["usage_window"])
-    except UsageInputError as error:
-        module.fail_json(msg="usage_window: %s" % error, changed=False)
-
-    def read(path, strict=True):
-        """A secret file's fields without the secret (registered, so it is masked anyway)."""
-        try:
-            data = read_secret_file(path)
-        except SecretFileError as error:
-            if not strict:
-                return None
-            module.fail_json(msg=str(error), changed=False)
-        if data:
-            module.register_secret(data.get("credential_secret"))
-            data = dict((k, v) for k, v in data.items() if k != "credential_secret")
-        return data
-
-    pending_file = read(p["pending_secret_file"]) if p["pending_secret_file"] else None
-    kept = [(path, read(path, strict=False)) for path in p["secret_files"]]
-
-    try:
-        credentials = CloudSSO(module.client()).list_credentials(p["directory_id"])
-    except AlibabaCloudError as error:
-        module.fail_from(error, changed=False)
-    usage = None
-    if p["use_actiontrail"] and credentials and needs_evidence(credentials, pending_file):
-        usage = scan_usage(module, [c["credential_id"] for c in credentials], since, until,
-                           region=p["actiontrail_region"], endpoint_url=p["actiontrail_endpoint_url"])
-    plan = make_plan(credentials, usage or {"conclusive": False, "usage": {}}, pending_file, now=utc_now(),
-                     min_age_days=p["min_age_days"], expiring_within_days=p["expiring_within_days"],
-                     force=p["force"], prune_disabled=p["prune_disabled"],
-                     orphan_grace_minutes=p["orphan_grace_minutes"])
-    ids = set(c["credential_id"] for c in credentials)
-    by_credential = dict((data["credential_id"], path) for path, data in reversed(kept)
-                         if data and data.get("credential_id") in ids)
-    module.exit_json(changed=False, plan=plan.to_dict(), credentials=credentials, usage=usage,
-                     directory_id=p["directory_id"], scim_endpoint=module.scim_endpoint(),
-                     secret_files_by_credential=by_credential)

@@ -26,7 +26,10 @@ description:
     V(configure) (a pending credential exists and its secret is known, give it to the identity provider),
     V(disable) (the identity provider already calls with the pending credential, disable the current one),
     V(verify) (the current one is disabled, verify and delete it) or V(stop) (a state the rotation must not
-    touch; RV(plan.reason) says why and what to do).
+    touch; RV(plan.reason) says why and what to do). RV(plan.steps) lists the steps a run carries out, in
+    order.
+  - With O(settings), the module only checks the settings a caller names (the role checks its variables so,
+    before it takes its lock) and makes no API call.
 author:
   - alicloud.cloudsso maintainers (@alicloud-cloudsso)
 options:
@@ -65,8 +68,15 @@ options:
       - An Enabled credential whose secret is unknown here and that ActionTrail shows unused is planned for
         deletion only when it is older than this. A younger one may belong to a rotation running elsewhere
         (or to a manual hand-off a person has not done yet), so the plan stops instead.
+      - Default 120, or 10080 (7 days) with O(handoff=true).
     type: int
-    default: 120
+  handoff:
+    description:
+      - A person (or another system) gives the identity provider the token, as the role's manual hand-off
+        does. A resume at V(disable) then does not list the V(configure) step, and O(orphan_grace_minutes)
+        defaults to 7 days.
+    type: bool
+    default: false
   usage_window:
     description:
       - How far back ActionTrail is searched for SCIM calls (C(30m), C(24h), C(7d); at most 90 days). It
@@ -93,6 +103,30 @@ options:
     type: list
     elements: path
     default: []
+  settings:
+    description:
+      - Only check these settings, named as the caller knows them, and plan nothing. Each fails with a message
+        that names it. An empty value passes (not set), except with O(settings[].kind=directory_id).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The setting's name in messages, for example C(scim_rotation_entra.service_principal_id).
+        type: str
+        required: true
+      value:
+        description: Its value.
+        type: raw
+      kind:
+        description:
+          - V(directory_id), V(region), V(guid), V(idaas_instance_id), V(idaas_application_id), V(url) (an
+            http(s) URL) or V(endpoint) (refused when it is plain http to a host other than this machine).
+        type: str
+        required: true
+        choices: [directory_id, endpoint, guid, idaas_application_id, idaas_instance_id, region, url]
+      hint:
+        description: Said after the problem, for example what the value should be.
+        type: str
 extends_documentation_fragment:
   - alicloud.cloudsso.auth
   - alicloud.cloudsso.attributes.read_only
@@ -114,13 +148,20 @@ EXAMPLES = r"""
 
 - name: Show it
   ansible.builtin.debug:
-    msg: "{{ rotation.plan.action }}: {{ rotation.plan.due_reason or rotation.plan.reason }}"
+    msg: "{{ rotation.plan.action }}: {{ rotation.plan.due_reason or rotation.plan.reason }}, steps {{ rotation.plan.steps }}"
+
+- name: Check settings before anything else, each named as the playbook names it
+  alicloud.cloudsso.scim_rotation_plan:
+    directory_id: "{{ directory }}"
+    settings:
+      - {name: directory, value: "{{ directory }}", kind: directory_id}
+      - {name: entra_app.service_principal_id, value: "{{ entra_app.service_principal_id }}", kind: guid}
 """
 
 RETURN = r"""
 plan:
   description: The decision.
-  returned: always
+  returned: unless O(settings) is given
   type: dict
   contains:
     action:
@@ -178,9 +219,22 @@ plan:
       description: Whether carrying out the plan changes anything.
       type: bool
       sample: true
+    pending_secret_known:
+      description: Whether O(pending_secret_file) holds the pending credential's secret.
+      type: bool
+      sample: false
+    steps:
+      description:
+        - The steps a run carries out, in this order - V(prune) (delete what the plan proved unused),
+          V(create) (the new credential, probed), V(configure) (give it to the identity provider), V(disable)
+          (the current credential), V(verify) (the switch), V(delete) (the current credential), V(finish).
+          Empty when the plan stops.
+      type: list
+      elements: str
+      sample: [create, configure, disable, verify, delete, finish]
 credentials:
   description: The directory's credentials, oldest first.
-  returned: always
+  returned: unless O(settings) is given
   type: list
   elements: dict
   sample: []
@@ -188,19 +242,25 @@ usage:
   description:
     - The ActionTrail evidence the plan used, as M(alicloud.cloudsso.scim_usage_info) returns it; V(null)
       when no evidence was needed.
-  returned: always
+  returned: unless O(settings) is given
   type: dict
   sample: null
 secret_files_by_credential:
   description: For each credential of the directory that one of O(secret_files) holds, the file's path.
-  returned: always
+  returned: unless O(settings) is given
   type: dict
   sample: {"scimcred-004whmnsa1rxe8abcdef": "/secure/cloudsso/d-00fc2p61abcd.json"}
 scim_endpoint:
   description: The SCIM base URL of the directory's region.
-  returned: always
+  returned: unless O(settings) is given
   type: str
   sample: https://cloudsso-scim-cn-shanghai.aliyun.com/scim/v2
+problems:
+  description: With O(settings), the message of every setting that fails its check.
+  returned: when O(settings) is given
+  type: list
+  elements: str
+  sample: ["entra_app.service_principal_id 'nope' is not a GUID"]
 api_calls:
   description: HTTP requests this run made to Alibaba Cloud APIs, retries included.
   returned: always
@@ -208,8 +268,9 @@ api_calls:
   sample: 3
 """
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation import run_plan
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.module import AlibabaCloudModule
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_plan import ScimRotationPlanRunner
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_settings import KINDS
 
 
 def main():
@@ -221,15 +282,22 @@ def main():
             expiring_within_days=dict(type="int", default=90),
             force=dict(type="bool", default=False),
             prune_disabled=dict(type="bool", default=True),
-            orphan_grace_minutes=dict(type="int", default=120),
+            orphan_grace_minutes=dict(type="int"),
+            handoff=dict(type="bool", default=False),
             usage_window=dict(type="str", default="24h"),
             use_actiontrail=dict(type="bool", default=True),
             actiontrail_region=dict(type="str"),
             secret_files=dict(type="list", elements="path", default=[], no_log=False),
+            settings=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                value=dict(type="raw"),
+                kind=dict(type="str", required=True, choices=sorted(KINDS)),
+                hint=dict(type="str"),
+            )),
         ),
         supports_check_mode=True,
     )
-    run_plan(module)
+    ScimRotationPlanRunner(module).run()
 
 
 if __name__ == "__main__":

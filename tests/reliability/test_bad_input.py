@@ -104,7 +104,8 @@ def role_options():
 # --- generated cases -----------------------------------------------------------------------------------
 
 WRONG_TYPE = {"int": "abc", "float": "abc", "bool": "maybe", "list": {"not": "a list"}, "dict": "not-a-dict"}
-SUBOPTION_BASE = {"assume_role": {"role_arn": ROLE_ARN}, "provision_on_demand": {"object_id": "x"}}
+SUBOPTION_BASE = {"assume_role": {"role_arn": ROLE_ARN}, "provision_on_demand": {"object_id": "x"},
+                  "settings": [{"name": "the_app", "kind": "guid"}]}
 CONFLICT_VALUES = {"credential_id": "scimcred-00000000000000000000", "secret_file": "/nonexistent/unused.json",
                    "token": WRONG_TOKEN, "token_file": "/nonexistent/unused-token"}
 
@@ -115,7 +116,7 @@ def set_path(args, path, value):
     parts = path.split(".")
     target = args
     for part in parts[:-1]:
-        target = target.setdefault(part, dict(SUBOPTION_BASE.get(part, {})))
+        target = target.setdefault(part, json.loads(json.dumps(SUBOPTION_BASE.get(part, {}))))
         if isinstance(target, list):  # a list of dicts: its first element
             target = target[0]
     if value is None:
@@ -284,6 +285,8 @@ SEMANTIC = {
     "expiring_within_days": [("-1", {"expiring_within_days": -1}, r"expiring_within_days must be 0 or more")],
     "orphan_grace_minutes": [("-1", {"orphan_grace_minutes": -1}, r"orphan_grace_minutes must be 0 or more")],
     "usage_window": [("not a window", {"usage_window": "banana"}, r"usage_window: since 'banana' is not a time")],
+    "settings.value": [("not a GUID", {"settings": [{"name": "the_app", "value": "nope", "kind": "guid"}]},
+                        r"the_app 'nope' is not a GUID")],
     "pending_secret_file": [
         ("a directory", lambda w: {"pending_secret_file": w.directory}, r"secret file \S+ is a directory"),
         ("not JSON", lambda w: {"pending_secret_file": w.garbage}, r"is not the JSON this collection writes")],
@@ -326,6 +329,7 @@ SEMANTIC = {
 # Options that have no bad value the collection could see before the service does, or whose bad values
 # are tested elsewhere: the reason is the record.
 FREE = {
+    "settings.hint": "any text, said after the problem of its setting",
     "owner": "any text names the run holding a lock",
     "ignore_user_agents": "any text; it only filters events",
     "provision_on_demand.rule_id": "Graph checks it (tests/integration/test_idp_entra.py)",
@@ -611,7 +615,7 @@ def test_clock_skew(cloud, monkeypatch, skew_minutes, max_skew, accepted):
 # Hand-written role cases: variable -> [(case id, host vars, regex)]. They must fail before any write.
 ROLE_CASES = {
     "scim_rotation_directory_id": [("malformed", {"scim_rotation_directory_id": "d-123"},
-                                    r"Invalid rotation settings for d-123: .*scim_rotation_directory_id must be"),
+                                    r"Invalid rotation settings for d-123: scim_rotation_directory_id 'd-123' is not a CloudSSO directory ID"),
                                    ("missing", {"scim_rotation_directory_id": None}, r"scim_rotation_directory_id")],
     "scim_rotation_region": [("malformed", {"scim_rotation_region": "Shanghai!"},
                               r"region 'Shanghai!' is not a valid Alibaba Cloud region ID"),
@@ -671,6 +675,7 @@ ROLE_LATE = {
                                                   "scim_rotation_idaas": {"instance_id": "x", "application_id": "y"}}),
 }
 ROLE_FREE = {
+    "settings.hint": "any text, said after the problem of its setting",
     "scim_rotation_previous_secret": "the old token's value, used only to restore the IdP in the rescue",
     "scim_rotation_report_path": "any path: its folder is created",
 }

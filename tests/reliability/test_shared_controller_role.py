@@ -99,7 +99,7 @@ def refusal_cases(work):
         ("scim_rotation_secret_file", "relative", {"scim_rotation_secret_file": "kept.json"},
          r"scim_rotation_secret_file kept.json is a relative path", []),
         ("scim_rotation_directory_id", "trailing newline", {"scim_rotation_directory_id": "d-00fc2p61abcd\n"},
-         r"scim_rotation_directory_id must be", []),
+         r"scim_rotation_directory_id 'd-00fc2p61abcd\\n' is not a CloudSSO directory ID", []),
         ("scim_rotation_region", "trailing newline", {"scim_rotation_region": REGION + "\n"},
          r"is not a valid Alibaba Cloud region ID", []),
     ]

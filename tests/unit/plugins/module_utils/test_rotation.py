@@ -200,3 +200,60 @@ def test_plan_dict_names_ids():
     d = plan([old, new], with_use({"conclusive": True, "usage": {}}, old, 5), pending=new["credential_id"]).to_dict()
     assert d["current_credential_id"] == old["credential_id"] and d["pending_credential_id"] == new["credential_id"]
     assert d["action"] == "configure" and d["changes_planned"] is True
+
+
+# --- the steps of a run (plan.steps) ------------------------------------------------------------------
+
+def steps(p):
+    return p.to_dict()["steps"]
+
+
+def test_steps_follow_the_ladder_from_each_entry():
+    assert rotation.STEPS == ("prune", "create", "configure", "disable", "verify", "delete", "finish")
+    assert steps(plan([cred("a", age_days=300)])) == ["create", "configure", "disable", "verify", "delete", "finish"]
+    assert steps(plan([cred("a", age_days=10)])) == ["finish"]
+    assert steps(plan([])) == []
+
+
+def test_steps_of_a_resume():
+    old, new = cred("old", age_days=300), cred("new", age_days=0)
+    use = with_use({"conclusive": True, "usage": {}}, old, 5)
+    assert steps(plan([old, new], use, pending=new["credential_id"])) == [
+        "configure", "disable", "verify", "delete", "finish"]
+    disabled = cred("old", status="Disabled", age_days=300)
+    assert steps(plan([disabled, new], pending=new["credential_id"])) == ["verify", "delete", "finish"]
+    # The old credential is already gone: nothing to delete.
+    assert steps(plan([new], pending=new["credential_id"])) == ["verify", "finish"]
+
+
+def test_resume_at_disable_configures_again_when_the_secret_is_at_hand_and_an_api_takes_it():
+    old, new = cred("old", age_days=300), cred("new", age_days=0)
+    use = with_use(with_use({"conclusive": True, "usage": {}}, old, 60, 30), new, 20, 1)
+    at_hand = plan([old, new], use, pending=new["credential_id"])
+    assert at_hand.to_dict()["pending_secret_known"] is True
+    assert steps(at_hand) == ["configure", "disable", "verify", "delete", "finish"]
+    assert steps(plan([old, new], use, pending=new["credential_id"], handoff=True)) == [
+        "disable", "verify", "delete", "finish"]
+    # Switched to the newer credential, but no pending file here: its secret is not at hand.
+    elsewhere = plan([old, new], use)
+    assert elsewhere.action == rotation.DISABLE and elsewhere.to_dict()["pending_secret_known"] is False
+    assert steps(elsewhere) == ["disable", "verify", "delete", "finish"]
+
+
+def test_steps_start_with_prune_when_something_goes():
+    e, d = cred("e", age_days=5), cred("d", status="Disabled")
+    use = with_use({"conclusive": True, "usage": {}}, e, 30)
+    assert steps(plan([d, e], use)) == ["prune", "finish"]
+    assert steps(plan([cred("e", age_days=300)], pending="scimcred-" + "9" * 20))[0] == "prune"
+
+
+def test_forced_rotation_without_a_credential_has_nothing_to_disable():
+    p = plan([], force=True)
+    assert steps(p) == ["create", "configure", "verify", "finish"]
+
+
+def test_plan_steps_is_pure():
+    d = {"action": "disable", "prune": [], "orphans": [], "stale_pending_file": False, "pending_secret_known": True,
+         "current_credential_id": "scimcred-" + "1" * 20}
+    assert rotation.plan_steps(d) == ["configure", "disable", "verify", "delete", "finish"]
+    assert rotation.plan_steps(dict(d, action="stop")) == []

@@ -19,7 +19,7 @@ import re
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import validate_directory_id
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import REGION_PATTERN, insecure_http
 # The Entra GUID check moves with the Entra package (plugins/module_utils/entra/); this import follows it.
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.graph import GUID
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.ids import GUID
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.idaas import (
     APPLICATION_ID_PATTERN,
     INSTANCE_ID_PATTERN,

@@ -16,8 +16,8 @@ PYTEST_ARGS ?= -q -n 2
 PYTEST_WAIT_ARGS ?= $(PYTEST_ARGS) --durations=10
 # `make test`: each lane (a comma-separated list of suites) runs its suites one after another, the lanes at the same
 # time (scripts/run-suites.py), then a table of every suite's wall and CPU time. Every suite runs; any failure fails.
-# One lane by default; lanes are separated by "/" (no space: tests/unit reads /proc/self/environ, which must hold
-# none), e.g. make test TEST_LANES=reliability,awx,unit,emulator-test,sanity,lint/integration,molecule,ecosystem,...
+# One lane by default; lanes are separated by "/",
+# e.g. make test TEST_LANES=reliability,awx,unit,emulator-test,sanity,lint/integration,molecule,ecosystem,...
 TEST_LANES ?= unit,emulator-test,integration,molecule,reliability,ecosystem,awx,bench-smoke,sanity,lint,$\
               changelog-lint,docs-lint
 

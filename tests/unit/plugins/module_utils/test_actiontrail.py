@@ -965,7 +965,7 @@ def test_throttled_calls_are_retried_and_paced(fakes):
 
     session = fakes.Session(handler)
     client = RpcClient("actiontrail", "cn-shanghai", credentials=StaticProvider(Credential("AKID", "AKSECRET")),
-                       endpoint_url="https://actiontrail.example.test", session=session, max_retries=5)
+                       endpoint_url="https://actiontrail.example.invalid", session=session, max_retries=5)
     scan = at.UsageScan(client, [NEW], NOW - timedelta(days=2), NOW,
                         pacer=pacing.Pacer(2, clock=clock, sleep=clock.sleep), now=lambda: NOW)
     result = scan.run().result()
@@ -981,7 +981,7 @@ def test_a_throttled_call_that_never_passes_raises(fakes):
     session = fakes.Session(lambda request: fakes.Response(
         429, {"Code": "Throttling.User", "Message": "flow control", "RequestId": "T"}))
     client = RpcClient("actiontrail", "cn-shanghai", credentials=StaticProvider(Credential("AKID", "AKSECRET")),
-                       endpoint_url="https://actiontrail.example.test", session=session, max_retries=2)
+                       endpoint_url="https://actiontrail.example.invalid", session=session, max_retries=2)
     scan = at.UsageScan(client, [NEW], NOW - timedelta(days=1), NOW,
                         pacer=pacing.Pacer(2, clock=clock, sleep=clock.sleep), now=lambda: NOW)
     with pytest.raises(AlibabaCloudError) as info:

@@ -14,28 +14,32 @@ PYTEST_ARGS ?= -q -n 2
 # 2 cores busy at -n 2 (integration: 574 CPU s), so more workers than cores buy little and stretch the cases that
 # assert a wall time (test_manual_handoff: a run under 60 s); try `make integration PYTEST_WAIT_ARGS="-q -n 4"`.
 PYTEST_WAIT_ARGS ?= $(PYTEST_ARGS) --durations=10
-# `make test`: each lane (a comma-separated list of suites) runs its suites one after another, the lanes at the same
-# time (scripts/run-suites.py), then a table of every suite's wall and CPU time. Every suite runs; any failure fails.
-# One lane by default; lanes are separated by "/",
-# e.g. make test TEST_LANES=reliability,awx,unit,emulator-test,sanity,lint/integration,molecule,ecosystem,...
-# Measured on a clean clone, 2 idle cores (2026-12-06): two such lanes 1,076 s against one lane 1,148 s, for 14 %
-# more CPU (1,960 s against 1,722 s): the suites are CPU-bound, so lanes gain little; cutting CPU is what pays.
-TEST_LANES ?= unit,emulator-test,integration,molecule,reliability,ecosystem,awx,bench-smoke,sanity,lint,$\
-              changelog-lint,docs-lint
+# Every pytest suite, run by `make pytest` in one session: the two workers take the longest cases first
+# (tests/durations.json) and never wait for the end of a suite; the session ends with each suite's time.
+PYTEST_SUITES := tests/unit tests/emulator tests/integration tests/molecule tests/reliability tests/ecosystem \
+                 tests/awx tests/benchmarks
+# `make test`: each lane (a comma-separated list of make targets) runs its targets one after another, the lanes at
+# the same time (scripts/run-suites.py), then a table of every target's wall and CPU time. Every target runs; any
+# failure fails. Lanes are separated by "/". By default the pytest session runs beside the checks that need one
+# core each (sanity, lint, the docs and changelog checks), which fill the moments the pytest workers wait.
+TEST_LANES ?= pytest/sanity,lint,changelog-lint,docs-lint
 
 .PHONY: help venv lock collections-tree demo test unit emulator-test integration molecule sanity sanity-all lint \
-        changelog-lint docs-lint docs ecosystem reliability awx awx-scale bench-smoke emulator bench clean ee
+        changelog-lint docs-lint docs ecosystem pytest reliability awx awx-scale bench-smoke emulator bench clean ee
 
 help:
 	@echo "make demo   - run a full SCIM credential rotation against the embedded emulator"
 	@echo "make test   - run every test (unit, emulator, integration, molecule, reliability, ecosystem, awx, sanity, lint)"
+	@echo "make pytest - every pytest suite in one session (make test runs it beside sanity and lint)"
 	@echo "make venv | unit | emulator-test | integration | molecule | reliability | awx | ecosystem | sanity | lint"
 	@echo "make bench | awx-scale | docs | emulator | lock | ee (the execution environment image)"
 
+# --no-compile: pip would byte-compile every installed file (about 40 CPU seconds); Python compiles the few the
+# tests import on first use instead.
 $(BIN)/.installed: tests/requirements.txt requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r tests/requirements.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r tests/requirements.txt
 	touch $@
 
 venv: $(BIN)/.installed
@@ -67,6 +71,9 @@ demo: $(DEMO_VENV)/.installed collections-tree
 
 test: venv collections-tree
 	$(BIN)/python scripts/run-suites.py --make "$(MAKE)" $(subst /, ,$(TEST_LANES))
+
+pytest: venv collections-tree
+	$(PYTEST) $(PYTEST_WAIT_ARGS) $(PYTEST_SUITES)
 
 unit: venv
 	$(PYTEST) $(PYTEST_ARGS) tests/unit

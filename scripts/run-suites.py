@@ -5,8 +5,9 @@
 Each argument is a lane: its suites (comma-separated make targets) run one after another; the lanes run at the
 same time. Every suite runs, whatever the others do; the table then names each suite's result, its wall time and
 its CPU time (user + system of the suite's process tree, from wait4: CPU seconds stay comparable on a busy
-machine, wall seconds do not), and the script exits 1 if any suite failed. With one lane the output streams as
-it comes; with more, each suite's output is printed in one block when it ends (and kept in --log-dir).
+machine, wall seconds do not), and the script exits 1 if any suite failed. The first lane's output streams as it
+comes; each suite of the other lanes is printed in one block when it ends. Every suite's output is also kept in
+--log-dir.
 Standard library only.
 """
 
@@ -102,9 +103,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.makedirs(args.log_dir, exist_ok=True)
     lanes = [[Suite(name) for name in lane.split(",") if name] for lane in args.lanes]
-    stream = len(lanes) == 1
     started = time.monotonic()
-    threads = [threading.Thread(target=run_lane, args=(suites, args.make, args.log_dir, stream)) for suites in lanes]
+    threads = [threading.Thread(target=run_lane, args=(suites, args.make, args.log_dir, number == 0))
+               for number, suites in enumerate(lanes)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -37,3 +37,11 @@ def pytest_collection_modifyitems(config, items):
     with open(DURATIONS) as handle:
         seconds = json.load(handle)
     items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))  # stable: unknown ones keep their order
+
+
+# Wall and CPU seconds per suite when one session runs several (make test): tests/helpers/suite_times.py.
+from tests.helpers.suite_times import (  # noqa: E402,F401  (hooks pytest finds by name)
+    pytest_configure,
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+)

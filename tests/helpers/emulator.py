@@ -9,8 +9,10 @@
 
 An account has at most one directory (as in CloudSSO): a fleet is many accounts (`member_accounts`).
 
-The process is ``python -m emulator --port 0 --parent-pid <this pid> --idle-timeout 600`` run from the
-repository root with the current interpreter, so it stops by itself if the test process dies.
+The process is ``python -m emulator --port 0 --parent-pid <this pid> --idle-timeout 3600`` run from the
+repository root with the current interpreter, so it stops by itself if the test process dies (and after an hour
+unused). The idle limit is longer than a whole `make test`: one pytest session runs every suite, so a worker's
+session-wide emulator may wait many minutes between two tests of its suite.
 """
 
 import json
@@ -192,7 +194,7 @@ class EmulatorProcess:
 
     def command(self):
         cmd = [self.python, "-m", "emulator", "--port", "0", "--parent-pid", str(os.getpid()),
-               "--idle-timeout", "600"]
+               "--idle-timeout", "3600"]
         if self.state_file:
             cmd += ["--state", str(self.state_file)]
         return cmd + self.extra_args

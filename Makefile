@@ -13,7 +13,10 @@ PYTEST_ARGS ?= -q -n 2
 # The suites that start ansible-playbook, with the 10 slowest cases named at the end. Measured 2026-12-06 they keep
 # 2 cores busy at -n 2 (integration: 574 CPU s), so more workers than cores buy little and stretch the cases that
 # assert a wall time (test_manual_handoff: a run under 60 s); try `make integration PYTEST_WAIT_ARGS="-q -n 4"`.
-PYTEST_WAIT_ARGS ?= $(PYTEST_ARGS) --durations=10
+# --maxschedchunk 1: xdist would hand each worker a first chunk of a quarter of its share, in collection order; with
+# the longest cases first (tests/conftest.py) one worker would get all the long ones. One at a time, each worker
+# takes the longest case left whenever it has fewer than two queued.
+PYTEST_WAIT_ARGS ?= $(PYTEST_ARGS) --maxschedchunk 1 --durations=10
 # Every pytest suite, run by `make pytest` in one session: the two workers take the longest cases first
 # (tests/durations.json) and never wait for the end of a suite; the session ends with each suite's time.
 PYTEST_SUITES := tests/unit tests/emulator tests/integration tests/molecule tests/reliability tests/ecosystem \

@@ -90,18 +90,32 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
+# Linux counts the memory a process had before exec (the forked copy of its parent) in its peak RSS, so a child of
+# this benchmark (matplotlib and all) would report this process's size. A small launcher forks each measured
+# process instead, and reports the child's wall time and peak RSS as wait4 gives them.
+LAUNCHER = """\
+import json, os, subprocess, sys, time
+started = time.monotonic()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[1], "w") as handle:
+    json.dump({"seconds": time.monotonic() - started, "maxrss_kib": usage.ru_maxrss,
+               "rc": os.waitstatus_to_exitcode(status)}, handle)
+"""
+
+
 def spawn(argv, env):
-    """(seconds, peak RSS in MiB, stdout) of one process."""
-    started = time.monotonic()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # reaps it: its own rusage, peak RSS included
-        seconds = time.monotonic() - started
+    """(seconds, peak RSS in MiB, stdout) of one process, started by a small launcher (LAUNCHER)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r") as result:
+        launcher = subprocess.run([sys.executable, "-S", "-c", LAUNCHER, result.name] + list(argv), env=env,
+                                  stdout=out, stderr=err)
+        measured = json.load(result) if launcher.returncode == 0 else {"rc": launcher.returncode}
         out.seek(0)
         err.seek(0)
-        if os.waitstatus_to_exitcode(status) != 0:
+        if measured["rc"] != 0:
             raise SystemExit("%s failed: %s" % (argv[:2], err.read()[-2000:]))
-        return seconds, usage.ru_maxrss / 1024.0, out.read().strip()
+        return measured["seconds"], measured["maxrss_kib"] / 1024.0, out.read().strip()
 
 
 def seed(emu):

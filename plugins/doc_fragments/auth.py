@@ -174,5 +174,4 @@ notes:
   - Secrets given as options or found by the credential chain are never logged or returned.
 requirements:
   - python >= 3.8
-  - requests
 """

@@ -218,10 +218,13 @@ def _is_dropped(conn):
     if sock is None:
         return True
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        if hasattr(select, "poll"):  # no limit on the descriptor's number, unlike select()
+            poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            return bool(poller.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class Session(object):
@@ -242,8 +245,8 @@ class Session(object):
         key = verify if isinstance(verify, str) else bool(verify)
         if key not in self._contexts:
             import ssl  # pylint: disable=import-outside-toplevel
-            if not verify:
-                context = ssl.create_default_context()
+            if not verify:  # no CA store to load
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
             else:

@@ -190,7 +190,7 @@ def _bypass(host, port, no_proxy):
             except ValueError:
                 pass
             continue
-        name, _, entry_port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "")
+        name, entry_port = entry.split(":") if entry.count(":") == 1 else (entry, "")
         if entry_port and entry_port != str(port):
             continue
         name = name.lstrip(".").strip("[]")

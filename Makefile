@@ -60,7 +60,7 @@ collections-tree:
 	@[ "$$(readlink $(COLLECTIONS)/ansible_collections/alicloud/cloudsso)" = "$(CURDIR)" ] || \
 	  ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/alicloud/cloudsso
 
-# The demo needs only what a user installs (requirements-demo.txt: ansible-core and requests), in its own venv.
+# The demo needs only what a user installs (requirements-demo.txt: ansible-core), in its own venv.
 DEMO_VENV := .build/demo-venv
 $(DEMO_VENV)/.installed: requirements-demo.txt
 	$(PYTHON) -m venv $(DEMO_VENV)

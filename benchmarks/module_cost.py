@@ -1,7 +1,7 @@
 """Benchmark: what one CloudSSO call costs through the collection's client versus the official SDK.
 
 1. process: a fresh Python process imports the client and makes one ListSCIMServerCredentials call against the
-   emulator: the collection's RpcClient (credential chain from the environment, requests) versus the official
+   emulator: the collection's RpcClient (credential chain from the environment, standard-library HTTP) versus the official
    alibabacloud-cloudsso20210515 SDK; plus a bare `python -c pass` as the floor. Run alternately (ours, SDK,
    python, ours, ...), so drifts of the machine hit all alike. Wall time and peak RSS (os.wait4).
 2. playbook: ansible-playbook with one no-op task (a directory that has a credential, state present: one List

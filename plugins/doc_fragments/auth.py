@@ -155,6 +155,8 @@ options:
   validate_certs:
     description:
       - Verify TLS certificates. Set to V(false) only for a test endpoint.
+      - Certificates are verified against the system's CA store; E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE)
+        replace it, and OpenSSL reads E(SSL_CERT_FILE) and E(SSL_CERT_DIR).
     type: bool
     default: true
   timeout:
@@ -169,10 +171,11 @@ options:
     type: int
     default: 5
 notes:
+  - HTTP goes through the proxy that E(HTTPS_PROXY), E(HTTP_PROXY) or E(ALL_PROXY) name (lower case too;
+    an C(http://) proxy, with a CONNECT tunnel for https), unless E(NO_PROXY) lists the host.
   - All modules of this collection are in the action group C(alicloud.cloudsso.cloudsso), so
     C(module_defaults) can set these options once for a play.
   - Secrets given as options or found by the credential chain are never logged or returned.
 requirements:
   - python >= 3.8
-  - requests
 """

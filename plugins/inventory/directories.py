@@ -188,7 +188,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.directory_discov
     rotation_auth,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import CLOUDSSO_REGIONS, cloudsso_region_warning
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import HAS_REQUESTS, new_session
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session
 
 display = Display()
 
@@ -230,8 +230,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _discover(self, accounts, regions):
         """Host records of every account (JSON-serialisable, no secret: what the cache keeps)."""
-        if not HAS_REQUESTS:
-            raise AnsibleError("the alicloud.cloudsso.directories inventory plugin needs the Python library requests")
         options = dict(regions=regions, endpoint_url=self.get_option("endpoint_url"),
                        shared_credentials_file=self.get_option("shared_credentials_file"),
                        validate_certs=self.get_option("validate_certs"), timeout=self.get_option("timeout"),

@@ -73,7 +73,7 @@ class CollectionModule(object):
 
     It accepts the shared Alibaba Cloud options (every module is in the `cloudsso` action group, and the
     scim_rotation role passes them to the whole group with module_defaults) and checks them as every module
-    does, but uses none of them: it needs no `requests`, no HTTP session and no credential provider.
+    does, but uses none of them: it needs no HTTP session and no credential provider.
 
     A module that calls an API picks AlibabaCloudModule (module_utils/module.py), which adds the region,
     endpoints, clients and API failures to everything here.

@@ -113,7 +113,7 @@ def credentials_provider(params, register_secret=None, session=None, env=None, h
 
     params: the module params (keys of module.auth_argument_spec()). register_secret(value) is called with
     every secret value the chain reads or receives, so AnsibleModule masks them. session: the
-    requests.Session to reuse. env defaults to os.environ, home to the user's home. Nothing is read or
+    transport.Session to reuse. env defaults to os.environ, home to the user's home. Nothing is read or
     fetched before the first get(); errors are CredentialError.
     """
     ctx = SourceContext(params, register_secret=register_secret, session=session, env=env, home=home)

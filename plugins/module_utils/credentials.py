@@ -6,7 +6,7 @@
 """What a credential is and what every credential source shares: `Credential`, the providers that hand
 one out (`StaticProvider`, `CachedProvider`), the environment variables the chain reads, and
 `SourceContext` (the options, the environment, the HTTP session, the secret register and the STS call
-every source uses). Stdlib + requests only; the official alibabacloud-credentials package is a test
+every source uses). Standard library only; the official alibabacloud-credentials package is a test
 oracle, never a runtime dependency.
 
 Where the parts are:

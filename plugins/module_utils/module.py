@@ -19,8 +19,6 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.base import (  # noqa: F401 pylint: disable=W0611
     CollectionModule,
     auth_argument_spec,  # importable from here too: the shared options, as module.auth_argument_spec()
@@ -38,11 +36,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import
     scim_endpoint_setting,
 )
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError, explain
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    new_session,
-)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import new_session
 
 REGION_ENV = ("ALIBABA_CLOUD_REGION", "ALICLOUD_REGION", "ALIBABA_CLOUD_REGION_ID")
 # The option that overrides each product's endpoint when it is not the module's own (that one is endpoint_url).
@@ -52,7 +46,7 @@ ENDPOINT_OPTIONS = dict(actiontrail="actiontrail_endpoint_url", sts="sts_endpoin
 class AlibabaCloudModule(CollectionModule):
     """The base of a module that calls an API (CloudSSO, ActionTrail, STS, IDaaS, or Microsoft Graph with the
     Entra package). A new module picks it whenever it sends any request; a module that works on this machine
-    only picks CollectionModule (base.py), which needs no `requests`.
+    only picks CollectionModule (base.py), which needs no HTTP session.
 
     Wraps AnsibleModule the way amazon.aws's AnsibleAWSModule does. `product` is the module's main API (its
     endpoint is `endpoint_url`); `client()` builds clients for it and for other products, sharing one HTTP
@@ -70,10 +64,6 @@ class AlibabaCloudModule(CollectionModule):
         self._warned_regions = set()
         # base URL -> the option or environment variable that chose it, to name it when a call fails there
         self._endpoint_settings = {}
-
-    def _check_requirements(self):
-        if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
 
     def exit_json(self, **kwargs):
         if self._clients:

@@ -1,10 +1,11 @@
-"""Fakes for the unit tests of plugins/module_utils/entra: a `requests`-like session that answers Graph and
+"""Fakes for the unit tests of plugins/module_utils/entra: a session like transport.Session that answers Graph and
 login requests from queued responses (no network), and a GraphClient built on it."""
 
 import json
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.client import GraphClient
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.entra.signin import EntraCredential
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import Headers
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "0f0b7e4c-2a5b-4a7e-9a51-3a0d1f6c2b10"
@@ -18,7 +19,7 @@ class FakeResponse(object):
     def __init__(self, status, body=None, headers=None):
         self.status_code = status
         self._body = body
-        self.headers = headers or {}
+        self.headers = Headers(headers or {})
         if body is None:
             self.content = b""
         elif isinstance(body, (dict, list)):

@@ -8,11 +8,10 @@ This file proves the scan can fail, then runs a full Entra ID rotation (access k
 Entra client secret and Graph tokens all in play) at every verbosity with every output Ansible offers:
 the default callback with JSON and YAML result formats, ANSIBLE_LOG_PATH, the junit and tree callbacks, the
 probe callback's JSON of every result, the role's report; then exception traces (a module that cannot import
-`requests`, at -vvvv) and ANSIBLE_DEBUG.
+the standard library's `http.client`, hidden by a PYTHONPATH, at -vvvv) and ANSIBLE_DEBUG.
 """
 
 import os
-import sys
 
 import pytest
 
@@ -82,17 +81,18 @@ def test_rotation_at_every_verbosity_and_output(cloud):
 
 
 def test_exception_traces_and_ansible_debug(cloud, work):
-    """Modules that fail with a traceback (the interpreter has no `requests`) at -vvvv while the task holds a
-    secret in a no_log option; then ANSIBLE_DEBUG, with secrets where the collection keeps them: the access
+    """Modules that fail with a traceback (an empty `http` package on the task's PYTHONPATH hides the standard
+    library's `http.client` that the transport imports) at -vvvv while the task holds a secret in a no_log
+    option; then ANSIBLE_DEBUG, with secrets where the collection keeps them: the access
     key in the environment (as AWX injects it) and SCIM tokens in files. ANSIBLE_DEBUG prints every module's
     arguments, no_log ones included (ansible-core, seen here): docs/reliability.md says never to combine it
     with secrets given as module options."""
-    no_requests = "/usr/bin/python3"
-    if not os.path.exists(no_requests) or os.path.realpath(no_requests) == os.path.realpath(sys.executable):
-        pytest.skip("needs a Python without requests")
+    shadow = os.path.join(str(work), "no-http-client")
+    os.makedirs(os.path.join(shadow, "http"))
+    open(os.path.join(shadow, "http", "__init__.py"), "w").close()
     directory_id, (cred,) = cloud.directory(credentials=[{}])
-    broken = {"vars": {"ansible_python_interpreter": no_requests}}
-    traceback = r"Failed to import the required Python library \(requests\)"
+    broken = {"environment": {"PYTHONPATH": shadow}}
+    traceback = r"Module failed: cannot import name 'client' from 'http'"
     traces = Batch(cloud.runner, "traces")
     traces.add("option", "scim_token_check", {"token": "{{ lookup('env', 'REL_TRACE_TOKEN') }}", "expect": "accepted"},
                keywords=broken, expect="failed", msg=traceback)
@@ -101,7 +101,8 @@ def test_exception_traces_and_ansible_debug(cloud, work):
     # ansible-core 2.19 shows module tracebacks only when asked to.
     run = traces.run(verbosity=4, env={"REL_TRACE_TOKEN": cred["secret"], "ANSIBLE_DISPLAY_TRACEBACK": "always"})
     assert not traces.problems(), traces.problems()
-    assert "Traceback (most recent call last)" in run.output and "ModuleNotFoundError" in run.output
+    assert "Traceback (most recent call last)" in run.output
+    assert "ImportError: cannot import name 'client' from 'http'" in run.output
 
     debug = Batch(cloud.runner, "debug")
     debug.add("traceback", "scim_credential_info", {"directory_id": directory_id}, keywords=broken, expect="failed",

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Fakes for the module_utils tests: a `requests`-like session that answers from Python code (no
+"""Fakes for the module_utils tests: a session like transport.Session that answers from Python code (no
 network), and FakeCloud, which plays STS, the ECS metadata service and a credentials URI, verifying V2
 signatures with the official SDK's code."""
 
@@ -20,17 +20,15 @@ except ImportError:  # pragma: no cover
     from urlparse import parse_qsl, urlsplit  # type: ignore
 
 import pytest
-from requests import exceptions as rexc
-from requests.structures import CaseInsensitiveDict
-from urllib3.exceptions import MaxRetryError, NewConnectionError
-
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import credentials as credentials_module
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import transport
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import Headers
 
 
 class FakeResponse(object):
     def __init__(self, status=200, body=None, headers=None, text=None):
         self.status_code = status
-        self.headers = CaseInsensitiveDict(headers or {})
+        self.headers = Headers(headers or {})
         if text is None:
             text = json.dumps(body) if body is not None else ""
         self.text = text
@@ -49,14 +47,14 @@ class Recorded(object):
         parts = urlsplit(url)
         self.scheme, self.host, self.path = parts.scheme, parts.netloc, parts.path
         self.query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        self.headers = CaseInsensitiveDict(headers or {})
+        self.headers = Headers(headers or {})
         self.data = data
         self.timeout = timeout
         self.verify = verify
 
 
 class FakeSession(object):
-    """Stands in for requests.Session: `handler(recorded)` returns a FakeResponse or an exception to raise;
+    """Stands in for transport.Session: `handler(recorded)` returns a FakeResponse or an exception to raise;
     or give `answers`, used in order."""
 
     def __init__(self, handler=None, answers=None):
@@ -76,13 +74,13 @@ class FakeSession(object):
 
 
 def connection_refused(url="http://127.0.0.1:9/"):
-    """What requests raises when nothing listens (urllib3's MaxRetryError around NewConnectionError)."""
-    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
-    return rexc.ConnectionError(MaxRetryError(None, url, reason=reason))
+    """What transport.Session raises when nothing listens."""
+    parts = urlsplit(url)
+    return transport.ConnectFailed(parts.hostname, parts.port or 80, ConnectionRefusedError(111, "Connection refused"))
 
 
 def connect_timeout(url="http://100.100.100.200/"):
-    return rexc.ConnectTimeout(MaxRetryError(None, url, reason="connect timeout=1"))
+    return transport.ConnectTimeout("connect timeout")
 
 
 def sdk_rpc_signature(query, secret, method="POST"):
@@ -227,7 +225,7 @@ def frozen_clock(monkeypatch):
 def no_real_sessions(monkeypatch):
     """A test that forgets the fake session would reach the real network (or 100.100.100.200)."""
     def refuse():
-        raise AssertionError("a test created a real requests session")
+        raise AssertionError("a test created a real HTTP session")
     monkeypatch.setattr(credentials_module, "new_session", refuse)
 
 

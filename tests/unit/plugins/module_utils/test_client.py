@@ -7,11 +7,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from http.client import RemoteDisconnected
+import socket
 
 import pytest
-from requests import exceptions as rexc
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import transport as http
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.client import RpcClient
@@ -141,11 +139,12 @@ def test_non_json_bodies(fakes, status, text):
 # --- retries through the client -------------------------------------------------------------------------
 
 def read_timeout():
-    return rexc.ReadTimeout("HTTPSConnectionPool(host='cloudsso.cn-shanghai.aliyuncs.com', port=443): Read timed out.")
+    return http.ReadTimeout("read timeout")
 
 
 def connection_reset():
-    return rexc.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected("Remote end closed connection")))
+    return http.ConnectionBroken("connection broken after the request was sent (RemoteDisconnected: Remote end closed "
+                                 "connection without response)")
 
 
 @pytest.mark.parametrize("failure", [read_timeout, connection_reset], ids=["read-timeout", "reset"])
@@ -202,7 +201,7 @@ def test_call_log_and_api_calls(fakes):
     assert client.api_calls == 8
 
 
-# --- http.send: requests exceptions to AlibabaCloudError ------------------------------------------------
+# --- http.send: transport exceptions to AlibabaCloudError ------------------------------------------------
 
 class Raising(object):
     def __init__(self, exc):
@@ -218,17 +217,26 @@ URL = "https://sts.aliyuncs.com/?AccessKeyId=AKIDexample&SecurityToken=httpLeakT
 
 
 @pytest.mark.parametrize("exc, code, sent", [
-    (rexc.ConnectTimeout(MaxRetryError(None, URL, reason="timed out")), TIMEOUT, False),
-    (rexc.ConnectionError(MaxRetryError(None, URL, reason=NewConnectionError(None, "Connection refused"))), CONNECTION_FAILED, False),
-    (rexc.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected("closed"))), CONNECTION_FAILED, True),
-    (rexc.ConnectionError(ConnectionResetError(104, "Connection reset by peer")), CONNECTION_FAILED, True),
-    (rexc.ReadTimeout("Read timed out. (read timeout=30)"), TIMEOUT, True),
-    (rexc.SSLError(MaxRetryError(None, URL, reason="CERTIFICATE_VERIFY_FAILED")), TLS_ERROR, False),
-    (rexc.ProxyError(MaxRetryError(None, URL, reason="proxy refused")), CONNECTION_FAILED, False),
-    (rexc.InvalidURL("Invalid URL %s" % URL), INVALID_ENDPOINT, False),
-    (rexc.ChunkedEncodingError("broken"), CONNECTION_FAILED, True),
-], ids=["connect-timeout", "refused", "remote-disconnected", "reset", "read-timeout", "tls", "proxy", "invalid-url", "chunked"])
-def test_send_maps_requests_exceptions(exc, code, sent):
+    (http.ConnectTimeout("connect timeout"), TIMEOUT, False),
+    (http.ConnectFailed("sts.aliyuncs.com", 443, ConnectionRefusedError(111, "Connection refused")), CONNECTION_FAILED,
+     False),
+    (http.ConnectFailed("sts.aliyuncs.com", 443, socket.gaierror(-3, "Temporary failure in name resolution")),
+     CONNECTION_FAILED, False),
+    (http.ConnectionBroken("connection broken after the request was sent (RemoteDisconnected: closed)"),
+     CONNECTION_FAILED, True),
+    (http.ConnectionBroken("connection broken after the request was sent (ConnectionResetError: [Errno 104])"),
+     CONNECTION_FAILED, True),
+    (http.ReadTimeout("read timeout"), TIMEOUT, True),
+    (http.TLSError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), TLS_ERROR, False),
+    (http.ProxyError("the proxy p.invalid refused the tunnel to sts.aliyuncs.com port 443 (407)"), CONNECTION_FAILED,
+     False),
+    (http.ConnectFailed("p.invalid", 3128, ConnectionRefusedError(111, "Connection refused"), proxy=True),
+     CONNECTION_FAILED, False),
+    (http.InvalidURL("Invalid URL %s" % URL), INVALID_ENDPOINT, False),
+    (http.InvalidRequest("the header X-Bad cannot be sent"), CONNECTION_FAILED, False),
+], ids=["connect-timeout", "refused", "lookup", "remote-disconnected", "reset", "read-timeout", "tls", "proxy-tunnel",
+        "proxy-refused", "invalid-url", "invalid-header"])
+def test_send_maps_transport_exceptions(exc, code, sent):
     session = Raising(exc)
     with pytest.raises(AlibabaCloudError) as info:
         http.send(session, "POST", URL, timeout=5, validate_certs=True, action="AssumeRole")

@@ -47,19 +47,12 @@ def test_the_shared_options_are_the_same_for_both_bases():
 
 
 def test_collection_module_accepts_the_group_options_without_a_session(capsys, no_session, monkeypatch):
-    monkeypatch.setattr(module_base, "HAS_REQUESTS", False)  # and without requests
     result = _exit(capsys, base.CollectionModule, {
         "name": "x", "access_key_id": "TESTAKID", "access_key_secret": "TESTAKSECRET", "region": "cn-shanghai",
         "endpoint_url": "http://127.0.0.1:9", "assume_role": {"role_arn": "acs:ram::1:role/r"}})
     assert not result.get("failed"), result
     assert "api_calls" not in result
     assert "TESTAKSECRET" not in json.dumps(result)
-
-
-def test_alibaba_cloud_module_needs_requests(capsys, monkeypatch):
-    monkeypatch.setattr(module_base, "HAS_REQUESTS", False)
-    result = _exit(capsys, module_base.AlibabaCloudModule, {"name": "x"})
-    assert result["failed"] and "requests" in result["msg"]
 
 
 @pytest.mark.parametrize("cls", [base.CollectionModule, module_base.AlibabaCloudModule])

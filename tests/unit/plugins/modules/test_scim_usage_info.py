@@ -21,10 +21,10 @@ except ImportError:  # pragma: no cover
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import actiontrail as at
 from ansible_collections.alicloud.cloudsso.plugins.module_utils import module as module_base
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import Headers
 from ansible_collections.alicloud.cloudsso.plugins.modules import scim_usage_info
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -38,7 +38,7 @@ SECRET = "Unit-Test-Secret-9c1f0e"
 class Response(object):
     def __init__(self, status, body):
         self.status_code = status
-        self.headers = CaseInsensitiveDict()
+        self.headers = Headers()
         self.text = json.dumps(body)
 
     def json(self):
@@ -58,7 +58,7 @@ class Cloud(object):
     def request(self, method, url, headers=None, data=None, timeout=None, verify=True, allow_redirects=True):
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query))
-        action = CaseInsensitiveDict(headers)["x-acs-action"]
+        action = Headers(headers)["x-acs-action"]
         self.requests.append((parts.netloc, action, query))
         if action == "ListSCIMServerCredentials":
             return Response(200, {"RequestId": "R", "SCIMServerCredentials": [

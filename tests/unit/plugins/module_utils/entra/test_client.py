@@ -12,6 +12,7 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
     CredentialError,
     explain,
 )
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.transport import ConnectFailed
 
 from tests.helpers.graph_fakes import (ACCESS, CLIENT, SCIM_TOKEN, SECRET, SP, TENANT, FakeResponse, FakeSession,
                                        make_client, token_ok)
@@ -194,11 +195,9 @@ def test_throttled_token_endpoint_not_retried_twice_over():
 
 
 def test_connection_failure_before_sending_is_retried():
-    import requests
-    from urllib3.exceptions import NewConnectionError
     session = FakeSession()
     session.add("POST", "/token", token_ok())
-    refused = requests.exceptions.ConnectionError(NewConnectionError(None, "refused"))
+    refused = ConnectFailed("graph.example", 443, ConnectionRefusedError(111, "Connection refused"))
     session.add("GET", "/jobs", refused, FakeResponse(200, {"value": []}))
     client = make_client(session, sleeps=[])
     assert client.request("GET", "/x/jobs") == (200, {"value": []})
@@ -224,11 +223,9 @@ def test_graph_errors_are_api_errors_without_an_alibaba_name():
 
 
 def test_a_transport_failure_on_the_way_to_graph_is_a_graph_error():
-    import requests
-    from urllib3.exceptions import NewConnectionError
     session = FakeSession()
     session.add("POST", "/token", token_ok())
-    session.add("GET", "/jobs", requests.exceptions.ConnectionError(NewConnectionError(None, "refused")))
+    session.add("GET", "/jobs", ConnectFailed("graph.example", 443, ConnectionRefusedError(111, "Connection refused")))
     client = make_client(session, sleeps=[], max_retries=1)
     with pytest.raises(gc.GraphError) as info:
         client.request("GET", "/x/jobs", action="list synchronization jobs")

@@ -159,6 +159,12 @@ def refuse_special(path, option=None):
                               % (_label(path, option), _kind(st.st_mode)))
 
 
+def writable_folder(path):
+    """Whether `path` is a folder (or a link to one) that this user may write in. Looks only: nothing is made,
+    opened or changed."""
+    return os.path.isdir(path) and os.access(path, os.W_OK)
+
+
 def relative_paths(pairs):
     """Messages for the relative paths among (option, path) pairs: a relative path would be resolved against
     whatever folder the module happens to run in (the playbook's, or a temporary one), not where the user meant."""

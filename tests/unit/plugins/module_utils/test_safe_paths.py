@@ -152,3 +152,19 @@ def test_paths_failure_says_what_was_made_before_it():
         ("x is a FIFO; made before it: /a, /a/b", True)
     # in check mode nothing was made, even when folders would have been
     assert safe_paths.paths_failure("x is a FIFO", ["/a"], True) == ("x is a FIFO; nothing was written", False)
+
+
+def test_writable_folder_looks_and_changes_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "secure"
+    folder.mkdir()
+    os.chmod(str(folder), 0o750)
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    assert safe_paths.writable_folder(str(folder)) and safe_paths.writable_folder(str(link))
+    assert not safe_paths.writable_folder(str(a_file)) and not safe_paths.writable_folder(str(tmp_path / "missing"))
+    assert stat.S_IMODE(os.stat(str(folder)).st_mode) == 0o750 and os.listdir(str(folder)) == []
+    # Not writable for this user (root may write anywhere, so the answer of access() is simulated).
+    monkeypatch.setattr(safe_paths.os, "access", lambda path, mode: False)
+    assert not safe_paths.writable_folder(str(folder))

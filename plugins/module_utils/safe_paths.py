@@ -174,16 +174,14 @@ def read_regular(path, option=None, limit=MAX_COPY_BYTES):
 
 def holds(path, content, option=None):
     """Whether `path` is already a regular file of this user with mode 0600 that holds `content` (bytes);
-    False when it does not exist. Anything but a regular file of this user is refused (check_file)."""
+    False when it does not exist. Anything but a regular file of this user is refused (open_regular)."""
     if not os.path.lexists(path):
         return False
-    fd = open_regular(path, option=option)
-    try:
-        if stat.S_IMODE(os.fstat(fd).st_mode) != 0o600:
+    with os.fdopen(open_regular(path, option=option), "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if stat.S_IMODE(st.st_mode) != 0o600 or st.st_size != len(content):
             return False
-    finally:
-        os.close(fd)
-    return read_regular(path, option=option, limit=len(content)) == content
+        return handle.read(len(content) + 1) == content
 
 
 def replace_file(path, content):

@@ -186,6 +186,7 @@ def test_replace_file_writes_0600_atomically_and_never_through_a_link(tmp_path):
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
     assert sorted(os.listdir(str(tmp_path))) == ["kept.json", "victim"]  # no temporary file left
     assert safe_paths.holds(str(path), b"new\n") and not safe_paths.holds(str(path), b"other")
+    assert not safe_paths.holds(str(path), b"new") and not safe_paths.holds(str(path), b"new\n\n")
     os.chmod(str(path), 0o644)
     assert not safe_paths.holds(str(path), b"new\n")  # the mode is made 0600 again by a write
     assert not safe_paths.holds(str(tmp_path / "missing"), b"")

@@ -188,6 +188,9 @@ def test_paths_writes_then_removes_and_masks_a_copied_secret(capsys, tmp_path):
     # Once more: the report holds the same content and pending.json is gone, so nothing changes.
     again = run(capsys, rotation_paths, write=args["write"][1:], remove=args["remove"])
     assert not again["changed"] and again["written"] == [] and again["removed"] == []
+    # A shorter report replaces a longer one (a fixed scim_rotation_report_path, run after run).
+    shorter = run(capsys, rotation_paths, write=[dict(args["write"][1], content="{}\n")])
+    assert shorter["changed"] and shorter["written"] == [report] and open(report).read() == "{}\n"
 
 
 def test_paths_refuses_to_write_through_a_link_and_writes_nothing(capsys, tmp_path):

@@ -289,8 +289,8 @@ def on_file(item, verb, call, *args):
     try:
         return call(*args)
     except OSError as error:
-        raise UnsafePathError("%s: cannot %s it: %s" % (_label(item["path"], item["variable"]), verb,
-                                                         error.strerror or type(error).__name__))
+        label = _label(item["path"], item["variable"])
+        raise UnsafePathError("%s: cannot %s it: %s" % (label, verb, error.strerror or type(error).__name__))
 
 
 class RotationPathsRunner(object):
@@ -347,7 +347,7 @@ class RotationPathsRunner(object):
         try:
             content = read_regular(item["src"], option="%s (the file to copy)" % item["variable"])
         except OSError as error:
-            raise UnsafePathError("%s: cannot read %s: %s" % (_label(item["path"], item["variable"]), item["src"],
-                                                                error.strerror or type(error).__name__))
+            label, why = _label(item["path"], item["variable"]), error.strerror or type(error).__name__
+            raise UnsafePathError("%s: cannot read %s: %s" % (label, item["src"], why))
         self.module.register_secret(secret_in(content))
         return content

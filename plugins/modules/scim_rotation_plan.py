@@ -126,7 +126,8 @@ options:
             may write in; it is only looked at, never made or changed).
         type: str
         required: true
-        choices: [directory_id, endpoint, guid, idaas_application_id, idaas_instance_id, region, url, writable_folder]
+        choices: [directory_id, endpoint, guid, idaas_application_id, idaas_instance_id, region, url,
+                  writable_folder]
       hint:
         description: Said after the problem, for example what the value should be.
         type: str

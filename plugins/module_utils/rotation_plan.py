@@ -19,7 +19,11 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_valid_region
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import AlibabaCloudError
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation import make_plan, needs_evidence
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_settings import invalid_settings
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_settings import (
+    folders_to_look_at,
+    invalid_settings,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import writable_folder
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.secret_file import SecretFileError, read_secret_file
 
 # The grace period of an unknown Enabled credential, in minutes: a person may take days to do a hand-off.
@@ -65,11 +69,15 @@ class ScimRotationPlanRunner(object):
             self.plan()
 
     def check_settings(self):
-        """Only check the settings the caller names: no API call, no plan."""
-        problems = invalid_settings(self.params["settings"])
+        """Only check the settings the caller names: no API call, no plan. Says whether it runs in check mode,
+        which a role cannot learn from ansible_check_mode under `check_mode: true` on a block or include_role."""
+        settings = self.params["settings"]
+        folders = dict((path, writable_folder(path)) for path in folders_to_look_at(settings))
+        problems = invalid_settings(settings, folders)
+        check_mode = self.module.check_mode
         if problems:
-            self.module.fail_json(msg="; ".join(problems), changed=False, problems=problems)
-        self.module.exit_json(changed=False, problems=[])
+            self.module.fail_json(msg="; ".join(problems), changed=False, problems=problems, check_mode=check_mode)
+        self.module.exit_json(changed=False, problems=[], check_mode=check_mode)
 
     def read(self, path, strict=True):
         """A secret file's fields without the secret (registered, so it is masked anyway)."""

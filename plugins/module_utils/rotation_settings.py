@@ -8,12 +8,16 @@ and URL checks, with messages that name the setting as the caller knows it. Pure
 
 A check is a dict: `name` (the setting, as the messages say it), `value`, `kind` (a key of KINDS) and an optional
 `hint` (said after the problem). An empty value is "not set" and passes, except for a directory ID.
+
+A `writable_folder` check judges what the caller looked up: `folders` maps each such absolute path to whether it
+is a folder (a link to one counts) that this user may write in. The runner looks (safe_paths.writable_folder).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os.path
 import re
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.cloudsso import validate_directory_id
@@ -38,18 +42,18 @@ PATTERNS = dict(
 )
 
 
-def _matches(kind, name, value):
+def _matches(kind, name, value, folders):
     pattern, what = PATTERNS[kind]
     if not pattern.fullmatch(value):
         return "%s %r is not %s" % (name, value, what)
     return None
 
 
-def _directory_id(kind, name, value):
+def _directory_id(kind, name, value, folders):
     return validate_directory_id(value, option=name)
 
 
-def _endpoint(kind, name, value):
+def _endpoint(kind, name, value, folders):
     """Plain http off this machine; a {region} placeholder stands for any region."""
     url = value.replace("{region}", "cn-shanghai").strip()
     if insecure_http(url, name) is not None:
@@ -57,11 +61,29 @@ def _endpoint(kind, name, value):
     return None
 
 
-KINDS = dict(dict.fromkeys(PATTERNS, _matches), directory_id=_directory_id, endpoint=_endpoint)
+def _writable_folder(kind, name, value, folders):
+    """A folder that must exist and be writable (the folder of a file written later); nothing is made or changed."""
+    if not os.path.isabs(value):
+        return "%s: the folder %s is a relative path; give an absolute one" % (name, value)
+    if not folders.get(value):
+        return "%s: the folder %s does not exist or is not writable" % (name, value)
+    return None
 
 
-def invalid_settings(checks):
-    """The message of every check that fails, in order. `checks`: dicts as the module docstring says."""
+KINDS = dict(dict.fromkeys(PATTERNS, _matches), directory_id=_directory_id, endpoint=_endpoint,
+             writable_folder=_writable_folder)
+
+
+def folders_to_look_at(checks):
+    """The absolute paths of the `writable_folder` checks, which the caller looks up for invalid_settings()."""
+    return sorted(set(check["value"] for check in checks if check["kind"] == "writable_folder"
+                      and isinstance(check.get("value"), str) and os.path.isabs(check["value"])))
+
+
+def invalid_settings(checks, folders=None):
+    """The message of every check that fails, in order. `checks`: dicts as the module docstring says;
+    `folders`: {path: a writable folder?} for the `writable_folder` checks (folders_to_look_at())."""
+    folders = folders or {}
     problems = []
     for check in checks:
         kind, name, value = check["kind"], check["name"], check.get("value")
@@ -72,7 +94,7 @@ def invalid_settings(checks):
             if kind != "directory_id":
                 continue
             value = ""
-        problem = KINDS[kind](kind, name, value if isinstance(value, str) else str(value))
+        problem = KINDS[kind](kind, name, value if isinstance(value, str) else str(value), folders)
         if problem:
             problems.append(problem + ("; %s" % check["hint"] if check.get("hint") else ""))
     return problems

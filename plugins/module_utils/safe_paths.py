@@ -22,11 +22,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import json
 import os
 import stat
+import tempfile
 
 O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+MAX_COPY_BYTES = 1048576  # a file the role copies (a secret file) is far smaller
 
 
 class UnsafePathError(Exception):
@@ -159,6 +162,76 @@ def refuse_special(path, option=None):
                               % (_label(path, option), _kind(st.st_mode)))
 
 
+def read_regular(path, option=None, limit=MAX_COPY_BYTES):
+    """The content (bytes) of a regular file of this user, opened as open_regular() opens it (no symbolic link,
+    no FIFO), at most `limit` bytes."""
+    with os.fdopen(open_regular(path, option=option), "rb") as handle:
+        content = handle.read(limit + 1)
+    if len(content) > limit:
+        raise UnsafePathError("%s is larger than %d bytes" % (_label(path, option), limit))
+    return content
+
+
+def holds(path, content, option=None):
+    """Whether `path` is already a regular file of this user with mode 0600 that holds `content` (bytes);
+    False when it does not exist. Anything but a regular file of this user is refused (open_regular)."""
+    if not os.path.lexists(path):
+        return False
+    with os.fdopen(open_regular(path, option=option), "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if stat.S_IMODE(st.st_mode) != 0o600 or st.st_size != len(content):
+            return False
+        return handle.read(len(content) + 1) == content
+
+
+def replace_file(path, content):
+    """Write `content` (bytes) to `path` atomically: a new 0600 file of this user in the same folder (made with
+    O_EXCL, so never through a link), fsync, renamed over `path` (a link there is replaced, never followed), then
+    the folder fsync-ed."""
+    folder = os.path.dirname(path)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=folder)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def remove_file(path, option=None):
+    """Remove `path` when it exists (a symbolic link is removed itself, never what it points to); a folder is
+    refused. Returns whether there was something to remove."""
+    try:
+        st = os.lstat(path)
+    except OSError as error:
+        if error.errno in (errno.ENOENT, errno.ENOTDIR):
+            return False
+        raise
+    if stat.S_ISDIR(st.st_mode):
+        raise UnsafePathError("%s is a directory; this collection removes only files" % _label(path, option))
+    os.unlink(path)
+    return True
+
+
+def writable_folder(path):
+    """Whether `path` is a folder (or a link to one) that this user may write in. Looks only: nothing is made,
+    opened or changed."""
+    return os.path.isdir(path) and os.access(path, os.W_OK)
+
+
 def relative_paths(pairs):
     """Messages for the relative paths among (option, path) pairs: a relative path would be resolved against
     whatever folder the module happens to run in (the playbook's, or a temporary one), not where the user meant."""
@@ -185,16 +258,45 @@ def open_folder_warning(variable, path, mode):
     return None
 
 
-def paths_failure(problem, created, check_mode):
-    """(message, changed) of a run stopped by `problem` after making the folders `created` (in check mode,
-    made none)."""
-    made = bool(created) and not check_mode
-    return problem + ("; made before it: %s" % ", ".join(created) if made else "; nothing was written"), made
+def paths_failure(problem, created, check_mode, removed=()):
+    """(message, changed) of a run stopped by `problem` after making the folders (and writing the files) `created`
+    and removing the files `removed` (in check mode, none of it was done)."""
+    if check_mode or not (created or removed):
+        return problem + "; nothing was written", False
+    done = [("made before it: %s" % ", ".join(created)) if created else "",
+            ("removed before it: %s" % ", ".join(removed)) if removed else ""]
+    return "; ".join([problem] + [part for part in done if part]), True
+
+
+def would_remove(path, option=None):
+    """Whether remove_file() would remove something at `path` (check mode); a folder is refused as it refuses it."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise UnsafePathError("%s is a directory; this collection removes only files" % _label(path, option))
+    return os.path.lexists(path)
+
+
+def secret_in(content):
+    """The credential_secret of a secret file's content (bytes), or None: to be registered before any output."""
+    try:
+        data = json.loads(content.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    return data.get("credential_secret") if isinstance(data, dict) else None
+
+
+def on_file(item, verb, call, *args):
+    """call(*args), its OSError as an UnsafePathError that names the item's variable and path."""
+    try:
+        return call(*args)
+    except OSError as error:
+        label = _label(item["path"], item["variable"])
+        raise UnsafePathError("%s: cannot %s it: %s" % (label, verb, error.strerror or type(error).__name__))
 
 
 class RotationPathsRunner(object):
-    """Runs the rotation_paths module on a CollectionModule: every folder and file is checked before any
-    folder is made."""
+    """Runs the rotation_paths module on a CollectionModule: every folder and file is checked (and every source
+    read) before any folder is made; then the folders are made, the files written, and the files to remove
+    removed, in this order."""
 
     def __init__(self, module):
         self.module = module
@@ -202,25 +304,50 @@ class RotationPathsRunner(object):
 
     def run(self):
         p = self.params
-        problems = relative_paths((item["variable"], item["path"]) for item in p["folders"] + p["files"])
+        entries = p["folders"] + p["files"] + p["write"] + p["remove"]
+        problems = relative_paths([(item["variable"], item["path"]) for item in entries]
+                                  + [(item["variable"], item["src"]) for item in p["write"] if item["src"]])
         if problems:
             self.module.fail_json(msg="; ".join(problems), changed=False)
-        created = []
+        check_mode = self.module.check_mode
+        created, written, removed = [], [], []
         try:
             for item in p["folders"]:
                 if not item["create"] or os.path.lexists(item["path"]):
                     check_folder(item["path"], option=item["variable"], private=item["private"])
-            for item in p["files"]:
+            for item in p["files"] + p["write"]:
                 check_file(item["path"], item["variable"])
+            contents = [self.content(item) for item in p["write"]]
             for item in p["folders"]:
                 if item["create"]:
                     created += ensure_folder(item["path"], option=item["variable"], private=item["private"],
-                                             check_mode=self.module.check_mode)
+                                             check_mode=check_mode)
                 if item["warn_unless_private"] and os.path.isdir(item["path"]):
                     warning = open_folder_warning(item["variable"], item["path"], os.stat(item["path"]).st_mode)
                     if warning:
                         self.module.warn(warning)
+            for item, content in zip(p["write"], contents):
+                if not holds(item["path"], content, option=item["variable"]):
+                    if not check_mode:
+                        on_file(item, "write", replace_file, item["path"], content)
+                    written.append(item["path"])
+            for item in p["remove"]:
+                if on_file(item, "remove", would_remove if check_mode else remove_file, item["path"], item["variable"]):
+                    removed.append(item["path"])
         except UnsafePathError as error:
-            message, changed = paths_failure(str(error), created, self.module.check_mode)
-            self.module.fail_json(msg=message, changed=changed, created=created)
-        self.module.exit_json(changed=bool(created), created=created)
+            message, changed = paths_failure(str(error), created + written, check_mode, removed)
+            self.module.fail_json(msg=message, changed=changed, created=created, written=written, removed=removed)
+        self.module.exit_json(changed=bool(created or written or removed), created=created, written=written,
+                              removed=removed)
+
+    def content(self, item):
+        """The bytes to write: `content`, or the content of `src` (whose secret, if any, is registered first)."""
+        if item["src"] is None:
+            return item["content"].encode("utf-8")
+        try:
+            content = read_regular(item["src"], option="%s (the file to copy)" % item["variable"])
+        except OSError as error:
+            label, why = _label(item["path"], item["variable"]), error.strerror or type(error).__name__
+            raise UnsafePathError("%s: cannot read %s: %s" % (label, item["src"], why))
+        self.module.register_secret(secret_in(content))
+        return content

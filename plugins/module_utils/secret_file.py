@@ -22,13 +22,13 @@ import errno
 import json
 import os
 import stat
-import tempfile
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.safe_paths import (
     UnsafePathError,
     check_folder,
     open_regular,
     refuse_special,
+    replace_file,
 )
 
 SECRET_KEYS = ("directory_id", "credential_id", "credential_secret", "create_time")
@@ -192,25 +192,8 @@ def read_candidate_token(params, register_secret):
 
 
 def _write_atomic(path, payload):
-    """A 0600 temporary file in the same folder, fsync, rename over `path`, fsync the folder."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=folder)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """A 0600 temporary file in the same folder, fsync, rename over `path`, fsync the folder (safe_paths)."""
+    replace_file(os.path.abspath(path), payload.encode("utf-8"))
 
 
 def write_secret_file(path, data):

@@ -29,7 +29,8 @@ description:
     touch; RV(plan.reason) says why and what to do). RV(plan.steps) lists the steps a run carries out, in
     order.
   - With O(settings), the module only checks the settings a caller names (the role checks its variables so,
-    before it takes its lock) and makes no API call.
+    before it takes its lock) and makes no API call. It runs in check mode too, and RV(check_mode) tells
+    whether it did.
 author:
   - alicloud.cloudsso maintainers (@alicloud-cloudsso)
 options:
@@ -120,10 +121,13 @@ options:
       kind:
         description:
           - V(directory_id), V(region), V(guid), V(idaas_instance_id), V(idaas_application_id), V(url) (an
-            http(s) URL) or V(endpoint) (refused when it is plain http to a host other than this machine).
+            http(s) URL), V(endpoint) (refused when it is plain http to a host other than this machine) or
+            V(writable_folder) (an absolute path to a folder, or a link to one, that exists and that this user
+            may write in; it is only looked at, never made or changed).
         type: str
         required: true
-        choices: [directory_id, endpoint, guid, idaas_application_id, idaas_instance_id, region, url]
+        choices: [directory_id, endpoint, guid, idaas_application_id, idaas_instance_id, region, url,
+                  writable_folder]
       hint:
         description: Said after the problem, for example what the value should be.
         type: str
@@ -261,6 +265,13 @@ problems:
   type: list
   elements: str
   sample: ["entra_app.service_principal_id 'nope' is not a GUID"]
+check_mode:
+  description:
+    - Whether the module ran in check mode. A role learns so even under C(check_mode) on a block or on
+      C(include_role)'s C(apply), where C(ansible_check_mode) stays V(false).
+  returned: when O(settings) is given
+  type: bool
+  sample: false
 api_calls:
   description: HTTP requests this run made to Alibaba Cloud APIs, retries included.
   returned: always

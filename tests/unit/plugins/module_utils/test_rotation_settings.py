@@ -2,7 +2,11 @@
 
 import pytest
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_settings import KINDS, invalid_settings
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_settings import (
+    KINDS,
+    folders_to_look_at,
+    invalid_settings,
+)
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.rotation_plan import (
     invalid_plan_options,
     orphan_grace,
@@ -73,3 +77,23 @@ def test_secret_files_by_credential_first_file_wins():
     kept = [("/a", {"credential_id": "c1"}), ("/b", {"credential_id": "c1"}), ("/c", None),
             ("/d", {"credential_id": "gone"})]
     assert secret_files_by_credential(kept, {"c1", "c2"}) == {"c1": "/a"}
+
+
+def test_writable_folder_judges_what_the_caller_looked_up():
+    checks = [{"name": "scim_rotation_secret_file", "value": "/secure/cloudsso", "kind": "writable_folder"},
+              {"name": "other", "value": "/srv/kept", "kind": "writable_folder"}]
+    assert folders_to_look_at(checks) == ["/secure/cloudsso", "/srv/kept"]
+    assert invalid_settings(checks, {"/secure/cloudsso": True, "/srv/kept": True}) == []
+    # Not looked up counts as missing: a folder nobody looked at is never taken for a good one.
+    assert invalid_settings(checks, {"/srv/kept": True}) == [
+        "scim_rotation_secret_file: the folder /secure/cloudsso does not exist or is not writable"]
+    assert invalid_settings(checks[:1], {"/secure/cloudsso": False}) == [
+        "scim_rotation_secret_file: the folder /secure/cloudsso does not exist or is not writable"]
+
+
+def test_a_relative_writable_folder_is_refused_and_not_looked_at():
+    checks = [{"name": "s", "value": "secure", "kind": "writable_folder"}, {"name": "t", "kind": "writable_folder"},
+              {"name": "u", "value": "/x", "kind": "region"}]
+    assert folders_to_look_at(checks) == []
+    assert invalid_settings(checks[:2], {"secure": True}) == [
+        "s: the folder secure is a relative path; give an absolute one"]

@@ -152,3 +152,80 @@ def test_paths_failure_says_what_was_made_before_it():
         ("x is a FIFO; made before it: /a, /a/b", True)
     # in check mode nothing was made, even when folders would have been
     assert safe_paths.paths_failure("x is a FIFO", ["/a"], True) == ("x is a FIFO; nothing was written", False)
+
+
+def test_writable_folder_looks_and_changes_nothing(tmp_path, monkeypatch):
+    folder = tmp_path / "secure"
+    folder.mkdir()
+    os.chmod(str(folder), 0o750)
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    assert safe_paths.writable_folder(str(folder)) and safe_paths.writable_folder(str(link))
+    assert not safe_paths.writable_folder(str(a_file)) and not safe_paths.writable_folder(str(tmp_path / "missing"))
+    assert stat.S_IMODE(os.stat(str(folder)).st_mode) == 0o750 and os.listdir(str(folder)) == []
+    # Not writable for this user (root may write anywhere, so the answer of access() is simulated).
+    monkeypatch.setattr(safe_paths.os, "access", lambda path, mode: False)
+    assert not safe_paths.writable_folder(str(folder))
+
+
+def test_paths_failure_names_what_was_removed_before_it():
+    assert safe_paths.paths_failure("x: cannot write it", ["/a/r.json"], False, ["/a/p.json"]) == \
+        ("x: cannot write it; made before it: /a/r.json; removed before it: /a/p.json", True)
+    assert safe_paths.paths_failure("x", [], True, ["/a/p.json"]) == ("x; nothing was written", False)
+
+
+def test_replace_file_writes_0600_atomically_and_never_through_a_link(tmp_path):
+    target = tmp_path / "victim"
+    target.write_text("keep")
+    path = tmp_path / "kept.json"
+    path.symlink_to(target)
+    safe_paths.replace_file(str(path), b"new\n")
+    assert not path.is_symlink() and path.read_bytes() == b"new\n" and target.read_text() == "keep"
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+    assert sorted(os.listdir(str(tmp_path))) == ["kept.json", "victim"]  # no temporary file left
+    assert safe_paths.holds(str(path), b"new\n") and not safe_paths.holds(str(path), b"other")
+    assert not safe_paths.holds(str(path), b"new") and not safe_paths.holds(str(path), b"new\n\n")
+    os.chmod(str(path), 0o644)
+    assert not safe_paths.holds(str(path), b"new\n")  # the mode is made 0600 again by a write
+    assert not safe_paths.holds(str(tmp_path / "missing"), b"")
+
+
+def test_read_regular_refuses_links_fifos_and_large_files(tmp_path):
+    regular = tmp_path / "pending.json"
+    regular.write_bytes(b"x" * 10)
+    assert safe_paths.read_regular(str(regular)) == b"x" * 10
+    with pytest.raises(UnsafePathError, match="is larger than 9 bytes"):
+        safe_paths.read_regular(str(regular), limit=9)
+    link = tmp_path / "link"
+    link.symlink_to(regular)
+    with pytest.raises(UnsafePathError, match="is a symbolic link"):
+        safe_paths.read_regular(str(link), option="scim_rotation_secret_file")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(str(fifo))
+    with pytest.raises(UnsafePathError, match="is a FIFO"):
+        safe_paths.read_regular(str(fifo))
+
+
+def test_remove_file_removes_a_link_itself_and_refuses_a_folder(tmp_path):
+    target = tmp_path / "target"
+    target.write_text("keep")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert safe_paths.would_remove(str(link)) and safe_paths.remove_file(str(link))
+    assert not os.path.lexists(str(link)) and target.read_text() == "keep"
+    assert not safe_paths.would_remove(str(link)) and not safe_paths.remove_file(str(link))
+    assert not safe_paths.remove_file(str(target / "below-a-file"))
+    folder = tmp_path / "HANDOFF.txt"
+    folder.mkdir()
+    for call in (safe_paths.would_remove, safe_paths.remove_file):
+        with pytest.raises(UnsafePathError, match="scim_rotation_state_dir .*HANDOFF.txt is a directory"):
+            call(str(folder), "scim_rotation_state_dir")
+    assert folder.is_dir()
+
+
+def test_secret_in_a_secret_file_content():
+    assert safe_paths.secret_in(b'{"credential_id": "c", "credential_secret": "s3cret"}') == "s3cret"
+    assert safe_paths.secret_in(b"not json") is None and safe_paths.secret_in(b"[1]") is None
+    assert safe_paths.secret_in(b"\xff") is None

@@ -155,3 +155,64 @@ def test_paths_warns_about_a_secret_folder_others_can_enter(capsys, tmp_path):
     result = run(capsys, rotation_paths, folders=[dict(path=str(folder), variable="scim_rotation_secret_file",
                                                        create=False, warn_unless_private=True)])
     assert not warnings(result)
+
+
+def test_paths_writes_then_removes_and_masks_a_copied_secret(capsys, tmp_path):
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    pending = state / "pending.json"
+    pending.write_text(json.dumps({"credential_id": "scimcred-1", "credential_secret": "Unit-Secret-7f3a"}))
+    os.chmod(str(pending), 0o600)
+    handoff = state / "HANDOFF.txt"
+    handoff.write_text("instructions")
+    kept, report = str(tmp_path / "kept.json"), str(tmp_path / "report.json")
+    args = dict(write=[dict(path=kept, variable="scim_rotation_secret_file", src=str(pending)),
+                       dict(path=report, variable="scim_rotation_report_path", content='{"outcome": "rotated"}\n')],
+                remove=[dict(path=str(pending), variable="scim_rotation_state_dir"),
+                        dict(path=str(handoff), variable="scim_rotation_state_dir"),
+                        dict(path=str(state / "missing"), variable="scim_rotation_state_dir")])
+
+    planned = run(capsys, rotation_paths, _ansible_check_mode=True, **args)
+    assert planned["changed"] and planned["written"] == [kept, report]
+    assert planned["removed"] == [str(pending), str(handoff)]
+    assert not os.path.exists(kept) and not os.path.exists(report) and pending.exists() and handoff.exists()
+
+    secret = pending.read_bytes()
+    done = run(capsys, rotation_paths, **args)
+    assert done["changed"] and done["written"] == planned["written"] and done["removed"] == planned["removed"]
+    assert open(kept, "rb").read() == secret and open(report).read() == '{"outcome": "rotated"}\n'
+    assert all(stat.S_IMODE(os.stat(path).st_mode) == 0o600 for path in (kept, report))
+    assert not pending.exists() and not handoff.exists()
+    assert "Unit-Secret-7f3a" not in json.dumps(done)
+
+    # Once more: the report holds the same content and pending.json is gone, so nothing changes.
+    again = run(capsys, rotation_paths, write=args["write"][1:], remove=args["remove"])
+    assert not again["changed"] and again["written"] == [] and again["removed"] == []
+    # A shorter report replaces a longer one (a fixed scim_rotation_report_path, run after run).
+    shorter = run(capsys, rotation_paths, write=[dict(args["write"][1], content="{}\n")])
+    assert shorter["changed"] and shorter["written"] == [report] and open(report).read() == "{}\n"
+
+
+def test_paths_refuses_to_write_through_a_link_and_writes_nothing(capsys, tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("keep")
+    kept = tmp_path / "kept.json"
+    kept.symlink_to(target)
+    pending = tmp_path / "pending.json"
+    pending.write_text('{"credential_secret": "Unit-Secret-7f3a"}')
+    result = run(capsys, rotation_paths, write=[dict(path=str(kept), variable="scim_rotation_secret_file",
+                                                     src=str(pending))],
+                 remove=[dict(path=str(pending), variable="scim_rotation_state_dir")])
+    assert result["failed"] and not result["changed"]
+    assert result["msg"].startswith("scim_rotation_secret_file %s is a symbolic link" % kept)
+    assert result["msg"].endswith("; nothing was written")
+    assert target.read_text() == "keep" and pending.exists() and kept.is_symlink()
+
+
+def test_paths_names_the_variable_of_a_missing_file_to_copy(capsys, tmp_path):
+    kept, missing = str(tmp_path / "kept.json"), str(tmp_path / "pending.json")
+    result = run(capsys, rotation_paths, write=[dict(path=kept, variable="scim_rotation_secret_file", src=missing)])
+    assert result["failed"] and not result["changed"] and not os.path.exists(kept)
+    assert result["msg"].startswith("scim_rotation_secret_file %s: cannot read %s: " % (kept, missing))
+    result = run(capsys, rotation_paths, write=[dict(path=kept, variable="v", src=missing, content="x")])
+    assert result["failed"] and "mutually exclusive" in result["msg"]

@@ -9,8 +9,11 @@ IDaaS received) and searches for them in everything Molecule printed, the ansibl
 file left in the scenario's ephemeral folder. No secret file has to be written for the test and then excluded:
 destroy removes the scenario's secret files, so nothing in the folder may hold a secret.
 
-Ansible runs at -vvvv (ANSIBLE_VERBOSITY=4). Molecule builds the collection and installs it into a temporary
-ANSIBLE_HOME, so the scenarios exercise the built artifact.
+Ansible runs at -vvvv (ANSIBLE_VERBOSITY=4). The collection is built and installed into a temporary ANSIBLE_HOME
+once per pytest worker (`ansible-galaxy collection install` of the checkout, which honours galaxy.yml's
+build_ignore, as Molecule's prerun does), so the scenarios exercise the built artifact; Molecule's prerun, which
+would install it again before every scenario, is turned off by laying no_prerun.yml over the scenarios' base
+config.
 """
 
 import glob
@@ -28,6 +31,7 @@ from tests.helpers.leaks import assert_no_leaks, read_tree
 
 BIN = os.path.dirname(sys.executable)
 MOLECULE_DIR = os.path.join(ROOT, "extensions", "molecule")
+BASE_CONFIGS = [os.path.join(MOLECULE_DIR, "config.yml"), os.path.join(os.path.dirname(__file__), "no_prerun.yml")]
 SCENARIOS = sorted(name for name in os.listdir(MOLECULE_DIR)
                    if os.path.isfile(os.path.join(MOLECULE_DIR, name, "molecule.yml")))
 
@@ -40,8 +44,14 @@ def scenario_spec(name):
 
 @pytest.fixture(scope="session")
 def ansible_home(tmp_path_factory):
-    """One ANSIBLE_HOME per pytest worker: Molecule installs the built collection there before each scenario."""
-    return str(tmp_path_factory.mktemp("ansible-home"))
+    """One ANSIBLE_HOME per pytest worker, with the built collection installed in it."""
+    home = str(tmp_path_factory.mktemp("ansible-home"))
+    env = clean_environment()
+    env.update(ANSIBLE_HOME=home, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", ROOT,
+                    "-p", os.path.join(home, "collections")], cwd=ROOT, env=env, check=True, capture_output=True,
+                   timeout=300)
+    return home
 
 
 def test_every_scenario_is_collected():
@@ -65,8 +75,9 @@ def test_molecule_scenario(scenario, tmp_path, ansible_home):
             MOLECULE_EPHEMERAL_DIRECTORY=ephemeral,
             CLOUDSSO_EMULATOR_URL=emulator.url,
         )
-        proc = subprocess.run([os.path.join(BIN, "molecule"), "test", "--scenario-name", scenario], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+        base_configs = [arg for path in BASE_CONFIGS for arg in ("--base-config", path)]
+        proc = subprocess.run([os.path.join(BIN, "molecule")] + base_configs + ["test", "--scenario-name", scenario],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
         log_text = open(log).read() if os.path.exists(log) else ""
         texts = {"molecule stdout": proc.stdout, "molecule stderr": proc.stderr, "ansible log": log_text}
         texts.update(read_tree(ephemeral))
@@ -77,6 +88,8 @@ def test_molecule_scenario(scenario, tmp_path, ansible_home):
         assert emulator.proc.poll() is None
 
     assert "ESTABLISH LOCAL CONNECTION" in log_text  # ANSIBLE_VERBOSITY took effect (-vvv and more)
+    # the role and the modules came from the collection installed in ANSIBLE_HOME (the built artifact)
+    assert os.path.join(ansible_home, "collections", "ansible_collections", "alicloud", "cloudsso", "roles") in log_text
     runs = scenario_spec(scenario)["runs"]
     # the role validated its arguments once per run (meta/argument_specs.yml), and passed; a run killed on purpose
     # (`kill_after`) is a child ansible-playbook that inherits ANSIBLE_LOG_PATH and validates before it is killed

@@ -22,7 +22,7 @@ import select
 import socket
 
 from http import client as http_client
-from urllib.parse import unquote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.endpoints import is_loopback
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
@@ -31,6 +31,11 @@ from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
     INVALID_ENDPOINT,
     TIMEOUT,
     TLS_ERROR,
+)
+from ansible_collections.alicloud.cloudsso.plugins.module_utils.proxies import (
+    bypasses_proxy,
+    env_proxies,
+    proxy_headers,
 )
 
 USER_AGENT = "alicloud.cloudsso-ansible/0.1.0"
@@ -159,54 +164,6 @@ def _timeouts(timeout):
     return timeout, timeout
 
 
-def _env_proxies(env):
-    """The proxies the environment sets ({scheme: URL}, "all" included) and the NO_PROXY list, read as urllib
-    and requests read them: lower case names win over upper case ones, and HTTP_PROXY is ignored in a CGI
-    request (REQUEST_METHOD set), where a client's Proxy header would arrive as that variable."""
-    proxies = {}
-    for lower in (False, True):
-        for name, value in env.items():
-            if value and name.lower().endswith("_proxy") and (name == name.lower()) == lower:
-                if name == "HTTP_PROXY" and "REQUEST_METHOD" in env:
-                    continue
-                proxies[name.lower()[:-len("_proxy")]] = value
-    return proxies, proxies.pop("no", "")
-
-
-def _bypass(host, port, no_proxy):
-    """NO_PROXY: names (a leading dot or none: the domain and its subdomains), host:port, IP networks
-    (10.0.0.0/8) or "*"."""
-    host = (host or "").lower().strip("[]")
-    for entry in (e.strip().lower() for e in no_proxy.replace(" ", ",").split(",")):
-        if not entry:
-            continue
-        if entry == "*":
-            return True
-        if "/" in entry:
-            try:
-                import ipaddress
-                if ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                pass
-            continue
-        name, entry_port = entry.split(":") if entry.count(":") == 1 else (entry, "")
-        if entry_port and entry_port != str(port):
-            continue
-        name = name.lstrip(".").strip("[]")
-        if host == name or host.endswith("." + name):
-            return True
-    return False
-
-
-def _proxy_headers(parts):
-    if parts.username is None:
-        return {}
-    import base64
-    pair = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
-    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")}
-
-
 _LEGAL_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _ILLEGAL_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -263,9 +220,9 @@ class Session(object):
 
     def _route(self, scheme, host, port):
         """(proxy URL parts or None) for this target."""
-        proxies, no_proxy = _env_proxies(self.env)
+        proxies, no_proxy = env_proxies(self.env)
         proxy = proxies.get(scheme) or proxies.get("all")
-        if not proxy or _bypass(host, port, no_proxy):
+        if not proxy or bypasses_proxy(host, port, no_proxy):
             return None
         if "://" not in proxy:
             proxy = "http://" + proxy
@@ -281,7 +238,7 @@ class Session(object):
             if scheme == "https":
                 conn = http_client.HTTPSConnection(proxy.hostname, proxy_port, timeout=connect_timeout,
                                                    context=self._ssl_context(verify))
-                conn.set_tunnel(host, port, headers=_proxy_headers(proxy))
+                conn.set_tunnel(host, port, headers=proxy_headers(proxy))
             else:
                 conn = http_client.HTTPConnection(proxy.hostname, proxy_port, timeout=connect_timeout)
             where = (proxy.hostname, proxy_port, True)
@@ -343,7 +300,7 @@ class Session(object):
         elif isinstance(data, str):
             data = data.encode("utf-8")
         if proxy is not None and scheme == "http":
-            merged.update(_proxy_headers(proxy))
+            merged.update(proxy_headers(proxy))
         connect_timeout, read_timeout = _timeouts(timeout)
 
         key = (scheme, host, port, proxy.geturl() if proxy is not None else None,

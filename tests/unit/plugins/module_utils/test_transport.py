@@ -21,7 +21,7 @@ from http.client import responses
 
 import pytest
 
-from ansible_collections.alicloud.cloudsso.plugins.module_utils import transport
+from ansible_collections.alicloud.cloudsso.plugins.module_utils import proxies, transport
 from ansible_collections.alicloud.cloudsso.plugins.module_utils.errors import (
     AlibabaCloudError,
     CONNECTION_FAILED,
@@ -540,7 +540,7 @@ def test_http_proxy_is_ignored_in_a_cgi_request(servers):
     ("h.invalid", 443, "", False),
 ])
 def test_no_proxy_entries(host, port, no_proxy, bypass):
-    assert transport._bypass(host, port, no_proxy) is bypass
+    assert proxies.bypasses_proxy(host, port, no_proxy) is bypass
 
 
 def test_only_http_proxies_are_supported():

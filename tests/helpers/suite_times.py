@@ -6,7 +6,14 @@ setup to the end of its teardown: wall seconds, and CPU seconds of that process 
 (ansible-playbook, Molecule, the emulator of the test). The controller sums them per suite (the folder under
 tests/) and prints a table at the end. "test s" adds up the tests' own wall times: with 2 workers it is about twice
 the session's wall time.
+
+With CLOUDSSO_DURATIONS_OUT=<file>, the session also writes each test's wall seconds (setup to teardown) there as
+JSON, for the tests that took a second or more: `scripts/durations.py <file>` merges them into
+tests/durations.json, which orders the next sessions (longest first).
 """
+
+import json
+import os
 
 import resource
 import time
@@ -48,6 +55,7 @@ class SuiteTimes(object):
         self.started = time.monotonic()
         self.suites = {}
         self.failed = set()
+        self.durations = {}
 
     def pytest_runtest_logreport(self, report):
         row = self.suites.setdefault(suite_of(report.nodeid), {"tests": 0, "failed": 0, "wall": 0.0, "cpu": 0.0})
@@ -61,6 +69,7 @@ class SuiteTimes(object):
             if name == _COST:
                 row["wall"] += value[0]
                 row["cpu"] += value[1]
+                self.durations[report.nodeid] = value[0]
 
     def lines(self):
         rows = [("suite", "tests", "failed", "test s", "CPU s")]
@@ -82,6 +91,13 @@ class SuiteTimes(object):
         return out
 
     def pytest_terminal_summary(self, terminalreporter):
+        out = os.environ.get("CLOUDSSO_DURATIONS_OUT")
+        if out:
+            with open(out, "w") as handle:
+                json.dump(dict((k, round(v, 1)) for k, v in sorted(self.durations.items()) if v >= 1.0), handle,
+                          indent=0)
+            terminalreporter.write_line("durations of %d tests written to %s" % (
+                sum(1 for v in self.durations.values() if v >= 1.0), out))
         if len(self.suites) < 2:
             return
         terminalreporter.section("time per suite (wall of each test, CPU of its process tree)")

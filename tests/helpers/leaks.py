@@ -2,6 +2,7 @@
 exist to hold secrets)."""
 
 import os
+import stat
 
 MIN_SECRET_LENGTH = 8  # shorter values (test fixtures such as "x") would match by chance
 
@@ -26,17 +27,20 @@ def assert_no_leaks(texts, secrets):
 
 
 def read_tree(folder, skip=()):
-    """{path: text} of every file below `folder`, except the paths in `skip` (secret files)."""
+    """{path: text} of every regular file below `folder`, except the paths in `skip` (secret files). Links are
+    not followed, and FIFOs, sockets and devices hold nothing to scan: opening a FIFO would wait for a writer."""
     texts = {}
     skip = set(os.path.realpath(p) for p in skip)
     for base, _, files in os.walk(folder):
         for name in files:
             path = os.path.join(base, name)
-            if os.path.realpath(path) in skip or os.path.islink(path):
+            if os.path.realpath(path) in skip:
                 continue
             try:
-                with open(path, "r", errors="replace") as handle:
-                    texts[path] = handle.read()
-            except OSError:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:  # a link (ELOOP), gone, or unreadable
                 continue
+            with os.fdopen(fd, "r", errors="replace") as handle:
+                if stat.S_ISREG(os.fstat(fd).st_mode):
+                    texts[path] = handle.read()
     return texts

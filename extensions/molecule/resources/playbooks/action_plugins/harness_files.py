@@ -42,7 +42,9 @@ def write(path, content):
             raise AnsibleActionFail("%s: not a regular file" % path)
         os.ftruncate(fd, 0)
         os.fchmod(fd, 0o600)
-        os.write(fd, to_bytes(content, errors="surrogate_or_strict"))
+        data = memoryview(to_bytes(content, errors="surrogate_or_strict"))
+        while data:  # os.write may write less than asked
+            data = data[os.write(fd, data):]
     finally:
         os.close(fd)
 

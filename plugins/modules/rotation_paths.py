@@ -87,7 +87,9 @@ options:
         type: str
         required: true
       content:
-        description: The text to write.
+        description:
+          - The text to write. Like any option it is shown in the task's output (from C(-v) on) unless the task
+            has C(no_log); a secret is written with O(write[].src) from its secret file instead.
         type: str
       src:
         description:

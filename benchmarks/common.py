@@ -18,6 +18,10 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import tests.conftest  # noqa: E402,F401  (creates .build/collections/ansible_collections/alicloud/cloudsso)
+
+# A benchmark measures what users run: never the test sessions' bytecode cache (tests/conftest.py), even when a
+# test (the bench smoke) starts it.
+os.environ.pop("CLOUDSSO_TEST_BYTECODE_CACHE", None)
 from tests.helpers.ansible import COLLECTIONS, REGION, PlaybookRunner  # noqa: E402,F401
 
 BENCH = os.path.join(ROOT, "benchmarks")

@@ -23,6 +23,31 @@ for path in (COLLECTIONS, ROOT):
         sys.path.insert(0, path)
 
 
+# Module processes compile what they import from their AnsiballZ zip on every run (Python writes no bytecode into
+# a zip): tests/helpers/bytecode_cache/sitecustomize.py keeps that bytecode for the processes a pytest session
+# starts (CLOUDSSO_TEST_BYTECODE_CACHE=off turns it off). The folder is ours and private (0700), or the cache stays
+# off: a folder another user made must not feed us code.
+BYTECODE_CACHE = os.path.join(ROOT, ".build", "bytecode-cache")
+BYTECODE_HOOK = os.path.join(ROOT, "tests", "helpers", "bytecode_cache")
+
+
+def _enable_bytecode_cache():
+    import stat
+
+    try:
+        os.mkdir(BYTECODE_CACHE, 0o700)
+    except FileExistsError:
+        pass
+    info = os.lstat(BYTECODE_CACHE)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        sys.stderr.write("bytecode cache off: %s is not a private folder of this user\n" % BYTECODE_CACHE)
+        return
+    os.environ["CLOUDSSO_TEST_BYTECODE_CACHE"] = BYTECODE_CACHE
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != BYTECODE_HOOK]
+    os.environ["PYTHONPATH"] = os.pathsep.join([BYTECODE_HOOK] + paths)
+
+
+
 # Longest first: with xdist the slow cases start at once and the short ones fill in around them, instead of a
 # slow case starting last and running alone. tests/durations.json holds seconds per test id, measured
 # (scripts/durations.py from a `--durations=0` output); a test it does not know runs after the known ones.
@@ -40,8 +65,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 # Wall and CPU seconds per suite when one session runs several (make test): tests/helpers/suite_times.py.
+from tests.helpers import suite_times  # noqa: E402
 from tests.helpers.suite_times import (  # noqa: E402,F401  (hooks pytest finds by name)
-    pytest_configure,
     pytest_runtest_makereport,
     pytest_runtest_setup,
 )
+
+
+def pytest_configure(config):
+    suite_times.pytest_configure(config)
+    # In pytest's session only: benchmarks import this file too, and measure what users run.
+    if os.environ.get("CLOUDSSO_TEST_BYTECODE_CACHE") != "off":
+        _enable_bytecode_cache()

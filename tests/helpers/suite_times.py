@@ -9,7 +9,8 @@ the session's wall time.
 
 With CLOUDSSO_DURATIONS_OUT=<file>, the session also writes each test's wall seconds (setup to teardown) there as
 JSON, for the tests that took a second or more: `scripts/durations.py <file>` merges them into
-tests/durations.json, which orders the next sessions (longest first).
+tests/durations.json, which orders the next sessions (longest first). With CLOUDSSO_TEST_CPU_OUT=<file>, it writes
+each test's CPU seconds there (every test of a second or more of CPU): where to cut when the session is CPU-bound.
 """
 
 import json
@@ -56,6 +57,7 @@ class SuiteTimes(object):
         self.suites = {}
         self.failed = set()
         self.durations = {}
+        self.cpu = {}
 
     def pytest_runtest_logreport(self, report):
         row = self.suites.setdefault(suite_of(report.nodeid), {"tests": 0, "failed": 0, "wall": 0.0, "cpu": 0.0})
@@ -70,6 +72,7 @@ class SuiteTimes(object):
                 row["wall"] += value[0]
                 row["cpu"] += value[1]
                 self.durations[report.nodeid] = value[0]
+                self.cpu[report.nodeid] = value[1]
 
     def lines(self):
         rows = [("suite", "tests", "failed", "test s", "CPU s")]
@@ -91,13 +94,15 @@ class SuiteTimes(object):
         return out
 
     def pytest_terminal_summary(self, terminalreporter):
-        out = os.environ.get("CLOUDSSO_DURATIONS_OUT")
-        if out:
+        for variable, seconds, what in (("CLOUDSSO_DURATIONS_OUT", self.durations, "durations"),
+                                        ("CLOUDSSO_TEST_CPU_OUT", self.cpu, "CPU seconds")):
+            out = os.environ.get(variable)
+            if not out:
+                continue
+            kept = dict((k, round(v, 1)) for k, v in sorted(seconds.items()) if v >= 1.0)
             with open(out, "w") as handle:
-                json.dump(dict((k, round(v, 1)) for k, v in sorted(self.durations.items()) if v >= 1.0), handle,
-                          indent=0)
-            terminalreporter.write_line("durations of %d tests written to %s" % (
-                sum(1 for v in self.durations.values() if v >= 1.0), out))
+                json.dump(kept, handle, indent=0)
+            terminalreporter.write_line("%s of %d tests written to %s" % (what, len(kept), out))
         if len(self.suites) < 2:
             return
         terminalreporter.section("time per suite (wall of each test, CPU of its process tree)")

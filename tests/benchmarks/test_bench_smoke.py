@@ -9,17 +9,24 @@ import sys
 
 import pytest
 
+from tests.helpers.once import once_per_session
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 READS = ("List", "Get")
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("bench-smoke"))
+def run_smoke(out):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "run_all.py"), "--smoke", "--out", out],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-2000:]
-    return out
+    return {"out": out, "rc": proc.returncode, "tail": proc.stdout[-8000:] + proc.stderr[-2000:]}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    # Once per session: the four checks below may run on different xdist workers.
+    result = once_per_session(tmp_path_factory, "bench-smoke", run_smoke)
+    assert result["rc"] == 0, result["tail"]
+    return result["out"]
 
 
 def load(out, name):

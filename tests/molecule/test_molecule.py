@@ -10,7 +10,7 @@ file left in the scenario's ephemeral folder. No secret file has to be written f
 destroy removes the scenario's secret files, so nothing in the folder may hold a secret.
 
 Ansible runs at -vvvv (ANSIBLE_VERBOSITY=4). The collection is built and installed into a temporary ANSIBLE_HOME
-once per pytest worker (`ansible-galaxy collection install` of the checkout, which honours galaxy.yml's
+once per pytest session (`ansible-galaxy collection install` of the checkout, which honours galaxy.yml's
 build_ignore, as Molecule's prerun does), so the scenarios exercise the built artifact; Molecule's prerun, which
 would install it again before every scenario, is turned off by laying no_prerun.yml over the scenarios' base
 config.
@@ -28,6 +28,7 @@ import yaml
 from tests.helpers.ansible import ROOT, clean_environment
 from tests.helpers.emulator import EmulatorProcess
 from tests.helpers.leaks import assert_no_leaks, read_tree
+from tests.helpers.once import once_per_session
 
 BIN = os.path.dirname(sys.executable)
 MOLECULE_DIR = os.path.join(ROOT, "extensions", "molecule")
@@ -42,16 +43,20 @@ def scenario_spec(name):
     return config["provisioner"]["inventory"]["host_vars"]["localhost"]["scenario"]
 
 
-@pytest.fixture(scope="session")
-def ansible_home(tmp_path_factory):
-    """One ANSIBLE_HOME per pytest worker, with the built collection installed in it."""
-    home = str(tmp_path_factory.mktemp("ansible-home"))
+def install_collection(home):
     env = clean_environment()
     env.update(ANSIBLE_HOME=home, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", ROOT,
                     "-p", os.path.join(home, "collections")], cwd=ROOT, env=env, check=True, capture_output=True,
                    timeout=300)
     return home
+
+
+@pytest.fixture(scope="session")
+def ansible_home(tmp_path_factory):
+    """One ANSIBLE_HOME per pytest session, with the built collection installed in it. Scenarios running at the
+    same time share it: each ansible process keeps its temporary files in a folder of its own there."""
+    return once_per_session(tmp_path_factory, "ansible-home", install_collection)
 
 
 def test_every_scenario_is_collected():

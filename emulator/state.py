@@ -99,21 +99,29 @@ def validate_config(updates):
 
 
 class CallLog:
-    """Per product:action counts and a log of recent calls (not persisted)."""
+    """Per product:action counts (all calls, and those answered with a 2xx) and a log of recent calls (not
+    persisted). The counts are exact however long the log grows: the log keeps only the last CALL_LOG_MAX."""
 
     def __init__(self):
         self.reset()
 
     def reset(self):
         self.counts = collections.Counter()
+        self.answered = collections.Counter()
         self.log = collections.deque(maxlen=CALL_LOG_MAX)
 
     def record(self, entry):
-        self.counts[f"{entry['product']}:{entry['action']}"] += 1
+        key = f"{entry['product']}:{entry['action']}"
+        self.counts[key] += 1
+        if 200 <= (entry["status"] or 0) < 300:
+            self.answered[key] += 1
         self.log.append(entry)
 
+    def counts_json(self):
+        return {"counts": dict(self.counts), "answered": dict(self.answered)}
+
     def to_json(self):
-        return {"counts": dict(self.counts), "log": list(self.log)}
+        return dict(self.counts_json(), log=list(self.log))
 
 
 class State:

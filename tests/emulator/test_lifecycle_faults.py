@@ -249,8 +249,24 @@ def test_calls_counts_log_and_reset(world):
     last = calls["log"][-1]
     assert (last["status"], last["error_code"], last["region"]) == (404, "EntityNotExists.Directory", "cn-shanghai")
     assert last["fault"] is None and last["time"].endswith("Z")
+    # the counts alone, for pollers: the failed call counts as a call, not as answered
+    expected = {"counts": {"cloudsso:ListSCIMServerCredentials": 3},
+                "answered": {"cloudsso:ListSCIMServerCredentials": 2}}
+    assert world.control.call_counts() == expected
+    assert dict((k, calls[k]) for k in expected) == expected
     world.control.reset_calls()
-    assert world.control.calls() == {"counts": {}, "log": []}
+    assert world.control.calls() == {"counts": {}, "answered": {}, "log": []}
+
+
+def test_call_counts_stay_exact_when_the_log_is_full(monkeypatch):
+    from emulator import state as emulator_state
+
+    monkeypatch.setattr(emulator_state, "CALL_LOG_MAX", 3)
+    log = emulator_state.CallLog()
+    for status in (200, 200, 500, 204, 200):
+        log.record({"product": "cloudsso", "action": "ListDirectories", "status": status})
+    assert len(log.to_json()["log"]) == 3
+    assert log.counts_json() == {"counts": {"cloudsso:ListDirectories": 5}, "answered": {"cloudsso:ListDirectories": 4}}
 
 
 def test_config_validation(world):

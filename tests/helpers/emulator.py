@@ -138,6 +138,10 @@ class EmulatorControl:
     def calls(self):
         return self._call("GET", "calls")
 
+    def call_counts(self):
+        """{counts, answered} per product:action, without the log: cheap enough to poll."""
+        return self._call("GET", "calls/counts")
+
     def reset_calls(self):
         return self._call("POST", "calls/reset")
 

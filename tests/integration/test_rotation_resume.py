@@ -73,7 +73,7 @@ class Served(object):
         self.base = None
 
     def __call__(self):
-        counts = self.control.calls()["counts"]
+        counts = self.control.call_counts()["counts"]
         if self.base is None:
             self.base = counts.get(self.actions[0], 0)
         if counts.get(self.actions[0], 0) <= self.base:

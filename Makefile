@@ -21,10 +21,11 @@ PYTEST_WAIT_ARGS ?= $(PYTEST_ARGS) --maxschedchunk 1 --durations=10
 # (tests/durations.json) and never wait for the end of a suite; the session ends with each suite's time.
 PYTEST_SUITES := tests/unit tests/emulator tests/integration tests/molecule tests/reliability tests/ecosystem \
                  tests/awx tests/benchmarks
-# Three workers on 2 cores: a case spends about a fifth of its time waiting (an identity provider's sync cycle, a
+# Three workers on 2 cores: a case spends much of its time waiting (an identity provider's sync cycle, a
 # verification interval, a killed run), so two workers leave the cores idle that long. Measured on clean clones,
-# 2 idle cores, 2026-12-07: -n 2 1,552 CPU s in 990 s (older durations.json), -n 3 1,654 CPU s in 942 s: the
-# session is CPU-bound either way; a third worker fills the waits, at the price of some CPU for contention.
+# 2 idle cores, 2026-12-07: -n 2 1,552 CPU s in 990 s (older durations.json), -n 3 1,654 CPU s in 942 s; after the
+# bytecode cache and the once-per-session fixtures, -n 3 1,127 CPU s in 675 s and -n 4 1,276 CPU s in 720 s: the
+# session is CPU-bound; a third worker fills the waits, a fourth costs more CPU in contention than it fills.
 PYTEST_SESSION_ARGS ?= -q -n 3 --maxschedchunk 1 --durations=10
 # `make test`: each lane (a comma-separated list of make targets) runs its targets one after another, the lanes at
 # the same time (scripts/run-suites.py), then a table of every target's wall and CPU time. Every target runs; any

@@ -47,7 +47,6 @@ def _enable_bytecode_cache():
     os.environ["PYTHONPATH"] = os.pathsep.join([BYTECODE_HOOK] + paths)
 
 
-
 # Longest first: with xdist the slow cases start at once and the short ones fill in around them, instead of a
 # slow case starting last and running alone. tests/durations.json holds seconds per test id, measured
 # (scripts/durations.py from a `--durations=0` output); a test it does not know runs after the known ones.

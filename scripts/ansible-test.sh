@@ -22,13 +22,23 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
   cp -p "$f" "$tree/$f"
 done
 # ansible-test downloads a pip bootstrap script from a host CI cannot always reach; seed its cache
-# (kept inside the checkout through HOME) with a stand-in that uses ensurepip.
+# (kept inside the checkout through HOME) with scripts/get_pip_standin.py.
 export HOME=$work/home
 pip_version=$("$venv/bin/python" -c '
 from ansible_test._internal.python_requirements import get_venv_packages
 class P: version = "3.11"
 print(get_venv_packages(P())["pip"])')
 mkdir -p "$HOME/.ansible/test/cache"
-cp "$root/scripts/get_pip_standin.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+# The stand-in installs pip with this venv's pip (BOOTSTRAP_PYTHON): one pip run per sanity environment.
+"$venv/bin/python" - "$root/scripts/get_pip_standin.py" "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py" \
+  "$venv/bin/python" <<'EOF'
+import sys
+source, target, python = sys.argv[1:]
+with open(source) as handle:
+    text = handle.read()
+assert "\nBOOTSTRAP_PYTHON = None\n" in text
+with open(target, "w") as handle:
+    handle.write(text.replace("\nBOOTSTRAP_PYTHON = None\n", "\nBOOTSTRAP_PYTHON = %r\n" % python, 1))
+EOF
 cd "$tree"
 PATH=$venv/bin:$PATH "$venv/bin/ansible-test" "$@"

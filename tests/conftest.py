@@ -1,6 +1,7 @@
 """Make the collection importable as ansible_collections.alicloud.cloudsso, and tests.helpers importable."""
 
 import os
+import shutil
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -23,28 +24,46 @@ for path in (COLLECTIONS, ROOT):
         sys.path.insert(0, path)
 
 
-# Module processes compile what they import from their AnsiballZ zip on every run (Python writes no bytecode into
-# a zip): tests/helpers/bytecode_cache/sitecustomize.py keeps that bytecode for the processes a pytest session
-# starts (CLOUDSSO_TEST_BYTECODE_CACHE=off turns it off). The folder is ours and private (0700), or the cache stays
-# off: a folder another user made must not feed us code.
+# Work every run repeats, cached for the processes a pytest session starts (tests/helpers/compile_caches/
+# sitecustomize.py): the bytecode of what module processes import from their AnsiballZ zip (kept in .build, keyed by
+# the source's SHA-256; CLOUDSSO_TEST_BYTECODE_CACHE=off turns it off), and the AnsiballZ zips ansible-playbook
+# builds (shared by the runs of this session only; CLOUDSSO_TEST_ANSIBALLZ_CACHE=off). Each folder is ours and
+# private (0700), or its cache stays off: a folder another user made must not feed us code.
 BYTECODE_CACHE = os.path.join(ROOT, ".build", "bytecode-cache")
-BYTECODE_HOOK = os.path.join(ROOT, "tests", "helpers", "bytecode_cache")
+COMPILE_CACHES_HOOK = os.path.join(ROOT, "tests", "helpers", "compile_caches")
 
 
-def _enable_bytecode_cache():
+def _private_folder(path, make):
     import stat
 
-    try:
-        os.mkdir(BYTECODE_CACHE, 0o700)
-    except FileExistsError:
-        pass
-    info = os.lstat(BYTECODE_CACHE)
+    if make:
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+    info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        sys.stderr.write("bytecode cache off: %s is not a private folder of this user\n" % BYTECODE_CACHE)
-        return
-    os.environ["CLOUDSSO_TEST_BYTECODE_CACHE"] = BYTECODE_CACHE
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != BYTECODE_HOOK]
-    os.environ["PYTHONPATH"] = os.pathsep.join([BYTECODE_HOOK] + paths)
+        sys.stderr.write("compile cache off: %s is not a private folder of this user\n" % path)
+        return False
+    return True
+
+
+def _enable_compile_caches(config):
+    import tempfile
+
+    enabled = False
+    if os.environ.get("CLOUDSSO_TEST_BYTECODE_CACHE") != "off" and _private_folder(BYTECODE_CACHE, make=True):
+        os.environ["CLOUDSSO_TEST_BYTECODE_CACHE"] = BYTECODE_CACHE
+        enabled = True
+    # Made by the session's first process (xdist's controller) and inherited by its workers; removed at its end.
+    if os.environ.get("CLOUDSSO_TEST_ANSIBALLZ_CACHE") != "off" and not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="cloudsso-ansiballz.")  # 0700, a fresh random name
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+        os.environ["CLOUDSSO_TEST_ANSIBALLZ_CACHE"] = folder
+        enabled = True
+    if enabled:
+        paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != COMPILE_CACHES_HOOK]
+        os.environ["PYTHONPATH"] = os.pathsep.join([COMPILE_CACHES_HOOK] + paths)
 
 
 # Longest first: with xdist the slow cases start at once and the short ones fill in around them, instead of a
@@ -74,5 +93,4 @@ from tests.helpers.suite_times import (  # noqa: E402,F401  (hooks pytest finds 
 def pytest_configure(config):
     suite_times.pytest_configure(config)
     # In pytest's session only: benchmarks import this file too, and measure what users run.
-    if os.environ.get("CLOUDSSO_TEST_BYTECODE_CACHE") != "off":
-        _enable_bytecode_cache()
+    _enable_compile_caches(config)

@@ -1,4 +1,4 @@
-"""The test sessions' bytecode cache for AnsiballZ imports (tests/helpers/bytecode_cache/sitecustomize.py): the
+"""The test sessions' bytecode cache for AnsiballZ imports (tests/helpers/compile_caches/sitecustomize.py): the
 same code runs with it as without, it is used only from a private folder, and never through a link."""
 
 import os
@@ -7,7 +7,7 @@ import sys
 import zipfile
 
 HOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "helpers",
-                    "bytecode_cache")
+                    "compile_caches")
 # What the child prints: the module's answer, its __file__, and the file name a traceback from it names.
 PROBE = """
 import sys, traceback

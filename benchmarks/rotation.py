@@ -55,7 +55,7 @@ TRAIL_WAIT = "Wait until ActionTrail"
 STEP_OF_FILE = {"rotate": "prepare", "prepare": "prepare", "lock": "prepare", "plan": "plan", "prune": "prune",
                 "create": "create", "configure": "configure_idp", "disable": "disable_old", "verify": "verify",
                 "verify_actiontrail": "verify", "delete": "delete_old", "finish": "finish", "report": "report",
-                "start_step": None, "end_step": None, "main": None}
+                "main": None}
 STEPS = ["prepare", "plan", "create", "probe_new", "configure_idp", "disable_old", "verify", "delete_old", "finish",
          "report"]
 APIS = [("cloudsso", "CloudSSO"), ("actiontrail", "ActionTrail"), ("graph", "Graph"), ("entra-login", "Entra login"),

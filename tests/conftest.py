@@ -66,6 +66,24 @@ def _enable_compile_caches(config):
         os.environ["PYTHONPATH"] = os.pathsep.join([COMPILE_CACHES_HOOK] + paths)
 
 
+# The managed node's Python: modules run with an interpreter that has the standard library only (a venv without
+# pip, made once per session by xdist's controller), as on a host where only Python is installed. A module that
+# imports a package ansible-core does not ship (the Alibaba Cloud SDK, requests) fails here instead of passing
+# because the test venv has it; and a module process skips the test venv's site-packages (typing_extensions,
+# which ansible-core's module_utils import when present: about 0.02 of a module's 0.12 CPU s).
+# CLOUDSSO_TEST_TARGET_PYTHON=<python> chooses another one (sys.executable: the test venv's).
+def _make_target_python(config):
+    import tempfile
+    import venv
+
+    if os.environ.get("CLOUDSSO_TEST_TARGET_PYTHON") or hasattr(config, "workerinput"):
+        return
+    folder = tempfile.mkdtemp(prefix="cloudsso-target-python.")  # 0700, a fresh random name
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(folder)
+    os.environ["CLOUDSSO_TEST_TARGET_PYTHON"] = os.path.join(folder, "bin", "python")
+
+
 # Longest first: with xdist the slow cases start at once and the short ones fill in around them, instead of a
 # slow case starting last and running alone. tests/durations.json holds seconds per test id, measured
 # (scripts/durations.py from a `--durations=0` output); a test it does not know runs after the known ones.
@@ -94,3 +112,4 @@ def pytest_configure(config):
     suite_times.pytest_configure(config)
     # In pytest's session only: benchmarks import this file too, and measure what users run.
     _enable_compile_caches(config)
+    _make_target_python(config)

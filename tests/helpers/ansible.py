@@ -27,6 +27,12 @@ REGION = "cn-shanghai"
 BIN = os.path.dirname(sys.executable)
 
 
+def target_python():
+    """The interpreter modules run with: the session's standard-library-only venv (tests/conftest.py), or
+    sys.executable outside a pytest session."""
+    return os.environ.get("CLOUDSSO_TEST_TARGET_PYTHON") or sys.executable
+
+
 def emulator_env(emulator_url, access_key, region=REGION):
     """Alibaba Cloud keys in the environment (as AWX injects them) and every endpoint on the emulator."""
     base = emulator_url.rstrip("/")
@@ -95,7 +101,7 @@ class PlaybookRunner(object):
         os.makedirs(self.work, exist_ok=True)
         self.inventory = os.path.join(self.work, "inventory.ini")
         with open(self.inventory, "w") as handle:
-            handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+            handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % target_python())
 
     def allow_secret_file(self, path):
         self.secret_paths.append(str(path))
@@ -141,7 +147,7 @@ class PlaybookRunner(object):
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_FORCE_COLOR="0",
             ANSIBLE_RETRY_FILES_ENABLED="false",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+            ANSIBLE_PYTHON_INTERPRETER=target_python(),
         )
         run_env.update(self.env)
         run_env.update(env or {})

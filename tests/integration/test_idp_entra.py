@@ -267,7 +267,15 @@ def test_certificate_credential(cloud):
                                             "tenant_id": world.tenant_id, "client_secret": False,
                                             "certificates": [cert]})
     assert "client_secret" not in idp
+    cert_vars = dict(entra_cert_sp_id=idp["service_principal_id"], entra_cert_client_id=idp["client_id"],
+                     entra_cert_path=path)
+    # A managed node with Python alone (the tests' target_python()): the module says what it needs, and calls nothing.
     emu.control.reset_calls()
-    world.run("certificate", entra_cert_sp_id=idp["service_principal_id"], entra_cert_client_id=idp["client_id"],
-              entra_cert_path=path)
+    run = world.playbooks.target("entra_provisioning", world.extra(**cert_vars), tags="certificate", expect_rc=2)
+    assert "certificate authentication needs the Python library cryptography; install it or give a prebuilt " \
+           "client_assertion" in run.output
+    assert graph_calls(emu, "token") == []
+    # With cryptography installed there (the test venv's Python has it), as docs/idp-entra-id.md says.
+    emu.control.reset_calls()
+    world.run("certificate", ansible_python_interpreter=sys.executable, **cert_vars)
     assert [c["status"] for c in graph_calls(emu, "token")] == [200]

@@ -7,7 +7,7 @@ import re
 
 import yaml
 
-from tests.helpers.ansible import ROOT
+from tests.helpers.ansible import ROOT, target_python
 
 EXPIRY = os.path.join(ROOT, "playbooks", "expiry_report.yml")
 ROTATE = os.path.join(ROOT, "playbooks", "rotate.yml")
@@ -16,7 +16,7 @@ ROTATE = os.path.join(ROOT, "playbooks", "rotate.yml")
 def inventory(cloud, hosts):
     path = os.path.join(cloud.work, "directories.yml")
     with open(path, "w") as handle:
-        yaml.safe_dump({"all": {"hosts": hosts, "vars": {"ansible_python_interpreter": os.sys.executable}}}, handle)
+        yaml.safe_dump({"all": {"hosts": hosts, "vars": {"ansible_python_interpreter": target_python()}}}, handle)
     return path
 
 

@@ -13,12 +13,11 @@ import json
 import os
 import re
 import socket
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 
 
-from tests.helpers.ansible import REGION, ROOT, PlaybookRunner
+from tests.helpers.ansible import REGION, ROOT, PlaybookRunner, target_python
 from tests.helpers.leaks import find_leaks, read_tree
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -290,7 +289,7 @@ class Rotation(object):
         self.directories.append(directory_id)
         self.old[directory_id] = old
         host = dict(
-            ansible_connection="local", ansible_python_interpreter=sys.executable,
+            ansible_connection="local", ansible_python_interpreter=target_python(),
             scim_rotation_directory_id=directory_id, scim_rotation_region=REGION, scim_rotation_idp=self.idp,
             scim_rotation_previous_secret_file=old["secret_file"],
         )

@@ -17,10 +17,9 @@ import collections
 import json
 import os
 import stat
-import sys
 import time
 
-from tests.helpers.ansible import REGION
+from tests.helpers.ansible import REGION, target_python
 from tests.helpers.emulator import make_access_key, member_accounts
 from tests.reliability.harness import FULL, Rotation, probe_env, read_probe, write_calls
 
@@ -76,7 +75,7 @@ def test_info_and_usage_across_many_accounts(cloud):
     with open(inventory, "w") as handle:
         json.dump({"all": {"hosts": dict((a["directory_id"], {"directory_id": a["directory_id"],
                                                               "account_auth": a["auth"]}) for a in accounts),
-                           "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}},
+                           "vars": {"ansible_connection": "local", "ansible_python_interpreter": target_python()}}},
                   handle)
     play = os.path.join(cloud.runner.work, "load.yml")
     with open(play, "w") as handle:

@@ -25,7 +25,9 @@ PYTEST_SUITES := tests/unit tests/emulator tests/integration tests/molecule test
 # verification interval, a killed run), so two workers leave the cores idle that long. Measured on clean clones,
 # 2 idle cores, 2026-12-07: -n 2 1,552 CPU s in 990 s (older durations.json), -n 3 1,654 CPU s in 942 s; after the
 # bytecode cache and the once-per-session fixtures, -n 3 1,127 CPU s in 675 s and -n 4 1,276 CPU s in 720 s: the
-# session is CPU-bound; a third worker fills the waits, a fourth costs more CPU in contention than it fills.
+# session is CPU-bound; a third worker fills the waits, a fourth costs more CPU in contention than it fills. Again on
+# e387025 (shared AnsiballZ zips, stdlib-only module Python; a faster machine): -n 3 943 CPU s in 567 s, -n 4 1,017
+# CPU s in 577 s.
 PYTEST_SESSION_ARGS ?= -q -n 3 --maxschedchunk 1 --durations=10
 # `make test`: each lane (a comma-separated list of make targets) runs its targets one after another, the lanes at
 # the same time (scripts/run-suites.py), then a table of every target's wall and CPU time. Every target runs; any

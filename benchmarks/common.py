@@ -19,10 +19,11 @@ if ROOT not in sys.path:
 
 import tests.conftest  # noqa: E402,F401  (creates .build/collections/ansible_collections/alicloud/cloudsso)
 
-# A benchmark measures what users run: never the test sessions' compile caches (tests/conftest.py), even when a
-# test (the bench smoke) starts them.
+# A benchmark measures what users run: never the test sessions' compile caches or their standard-library-only
+# module Python (tests/conftest.py), even when a test (the bench smoke) starts them; modules run with this Python.
 os.environ.pop("CLOUDSSO_TEST_BYTECODE_CACHE", None)
 os.environ.pop("CLOUDSSO_TEST_ANSIBALLZ_CACHE", None)
+os.environ.pop("CLOUDSSO_TEST_TARGET_PYTHON", None)
 from tests.helpers.ansible import COLLECTIONS, REGION, PlaybookRunner  # noqa: E402,F401
 
 BENCH = os.path.join(ROOT, "benchmarks")

@@ -48,18 +48,23 @@ def _private_folder(path, make):
     return True
 
 
-def _enable_compile_caches(config):
+def _session_folder(config, prefix):
+    """A fresh private folder (mkdtemp: 0700, a random name) removed at the end of the pytest session."""
     import tempfile
 
+    folder = tempfile.mkdtemp(prefix=prefix)
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return folder
+
+
+def _enable_compile_caches(config):
     enabled = False
     if os.environ.get("CLOUDSSO_TEST_BYTECODE_CACHE") != "off" and _private_folder(BYTECODE_CACHE, make=True):
         os.environ["CLOUDSSO_TEST_BYTECODE_CACHE"] = BYTECODE_CACHE
         enabled = True
     # Made by the session's first process (xdist's controller) and inherited by its workers; removed at its end.
     if os.environ.get("CLOUDSSO_TEST_ANSIBALLZ_CACHE") != "off" and not hasattr(config, "workerinput"):
-        folder = tempfile.mkdtemp(prefix="cloudsso-ansiballz.")  # 0700, a fresh random name
-        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
-        os.environ["CLOUDSSO_TEST_ANSIBALLZ_CACHE"] = folder
+        os.environ["CLOUDSSO_TEST_ANSIBALLZ_CACHE"] = _session_folder(config, "cloudsso-ansiballz.")
         enabled = True
     if enabled:
         paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != COMPILE_CACHES_HOOK]
@@ -73,13 +78,11 @@ def _enable_compile_caches(config):
 # which ansible-core's module_utils import when present: about 0.02 of a module's 0.12 CPU s).
 # CLOUDSSO_TEST_TARGET_PYTHON=<python> chooses another one (sys.executable: the test venv's).
 def _make_target_python(config):
-    import tempfile
     import venv
 
     if os.environ.get("CLOUDSSO_TEST_TARGET_PYTHON") or hasattr(config, "workerinput"):
         return
-    folder = tempfile.mkdtemp(prefix="cloudsso-target-python.")  # 0700, a fresh random name
-    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    folder = _session_folder(config, "cloudsso-target-python.")
     venv.EnvBuilder(with_pip=False, symlinks=True).create(folder)
     os.environ["CLOUDSSO_TEST_TARGET_PYTHON"] = os.path.join(folder, "bin", "python")
 
